@@ -1,0 +1,163 @@
+/**
+ * The typed errors of `@effect-salesforce/auth`.
+ *
+ * Every error names what went wrong and never carries a secret: messages are built from
+ * Salesforce's error codes and descriptions, field names and HTTP statuses, never from
+ * credentials, tokens or request bodies.
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-salesforce/auth/AuthError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Salesforce said no: wrong credentials, an unknown client id, a dead refresh token, an
+ * expired password... A definite answer, never retried, and remembered by the
+ * `TokenProvider` for its failure cool-down.
+ *
+ * `code` is Salesforce's own code (`INVALID_LOGIN`, `invalid_grant`, `invalid_client_id`, ...).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>(
+  "@effect-salesforce/auth/AuthenticationError"
+)("AuthenticationError", {
+  /** The auth method that failed: `SoapLogin`, `ClientCredentials`, a custom name... */
+  method: Schema.String,
+  /** Salesforce's error code. */
+  code: Schema.String,
+  /** Salesforce's error description. */
+  description: Schema.String,
+  /** The HTTP status of the answer, when there was one. */
+  status: Schema.optional(Schema.Number)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** A definite "no" is never retried. */
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `${this.method}: [${this.code}] ${this.description}`
+  }
+}
+
+/**
+ * The token endpoint could not be reached or did not answer usefully: connection refused or
+ * reset, a timeout, a 5xx or a 429. Transient: retried by the `RetryPolicy`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>(
+  "@effect-salesforce/auth/TransportError"
+)("TransportError", {
+  method: Schema.String,
+  reason: Schema.Literal("Connection", "Timeout", "Status"),
+  /** What was being called, as `POST https://host/path` (never a query string or body). */
+  request: Schema.String,
+  status: Schema.optional(Schema.Number),
+  detail: Schema.String,
+  /** A server-provided hint, in milliseconds, from `Retry-After`. */
+  retryAfterMillis: Schema.optional(Schema.Number)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Transport faults are worth another try. */
+  get isRetryable(): boolean {
+    return true
+  }
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    return `${this.method}: ${this.reason.toLowerCase()} error calling ${this.request}${status}: ${this.detail}`
+  }
+}
+
+/**
+ * The answer was not what Salesforce sends: an HTML page, an empty or truncated body, JSON
+ * without `access_token`, SOAP without `sessionId`... `detail` says what was wrong or missing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponseError extends Schema.TaggedError<MalformedResponseError>(
+  "@effect-salesforce/auth/MalformedResponseError"
+)("MalformedResponseError", {
+  method: Schema.String,
+  request: Schema.String,
+  status: Schema.optional(Schema.Number),
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** A malformed answer usually comes from a proxy or an outage page: not retried. */
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    return `${this.method}: unexpected response from ${this.request}${status}: ${this.detail}`
+  }
+}
+
+/**
+ * The configuration is unusable: a base URL that is not a Salesforce host, plain `http` to a
+ * non-loopback host, a malformed API version, a private key that cannot be read or parsed...
+ * Raised when a layer is built, before any credential is sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidConfigError extends Schema.TaggedError<InvalidConfigError>(
+  "@effect-salesforce/auth/InvalidConfigError"
+)("InvalidConfigError", {
+  /** The option or environment variable at fault. */
+  field: Schema.String,
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `Invalid ${this.field}: ${this.detail}`
+  }
+}
+
+/**
+ * What a `TokenProvider` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AuthError = AuthenticationError | TransportError | MalformedResponseError
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isAuthError = (u: unknown): u is AuthError | InvalidConfigError => Predicate.hasProperty(u, TypeId)
+
+/**
+ * `true` when an error says a retry may help. Works on any error that has an `isRetryable`
+ * property (auth errors here, client errors in `@effect-salesforce/client`).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = (u: unknown): boolean =>
+  Predicate.hasProperty(u, "isRetryable") && u.isRetryable === true

@@ -1,0 +1,181 @@
+/** The implementation of `TokenProvider.make`. @internal */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as AccessToken from "../AccessToken.js"
+import { type AuthError, AuthenticationError, MalformedResponseError, TransportError } from "../AuthError.js"
+import { SalesforceEvent } from "../SalesforceEvent.js"
+import { SalesforceEvents } from "../SalesforceEvents.js"
+import * as RetryPolicy from "../RetryPolicy.js"
+import type { TokenProvider } from "../TokenProvider.js"
+import * as TokenCache from "./tokenCache.js"
+import { checkInstanceUrl } from "./url.js"
+
+const defaultProactiveSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 2).pipe(
+  Schedule.modifyDelay((d) => Duration.min(d, Duration.minutes(1)))
+)
+
+/** @internal */
+export const make = <R>(
+  options: TokenProvider.Options<R>
+): Effect.Effect<TokenProvider.Service, never, Scope.Scope | SalesforceEvents | R> =>
+  Effect.flatMap(SalesforceEvents, (events) => makeWithEvents(options, events))
+
+/** @internal */
+export const makeWithEvents = <R>(
+  options: TokenProvider.Options<R>,
+  events: SalesforceEvents.Service | undefined
+): Effect.Effect<TokenProvider.Service, never, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const name = options.name ?? "Custom"
+    const context = yield* Effect.context<R>()
+    const policy = yield* RetryPolicy.RetryPolicy
+    const scope = yield* Effect.scope
+    const publish = (event: SalesforceEvent) => (events === undefined ? Effect.void : events.publish(event))
+    const marginMillis = Duration.toMillis(options.expiryMargin ?? Duration.seconds(60))
+    const timeout = Duration.decode(options.timeout ?? Duration.minutes(2))
+    const proactive = options.proactiveRefresh ?? true
+    const proactiveOptions = typeof proactive === "object" ? proactive : {}
+    const aheadMillis = Duration.toMillis(proactiveOptions.ahead ?? Duration.minutes(5))
+    // the latest token with a known expiry, for the proactive refresh fiber
+    const expiring = yield* Queue.sliding<AccessToken.AccessToken>(1)
+
+    const toToken = (grant: TokenProvider.Grant) =>
+      Effect.gen(function*() {
+        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl).pipe(
+          Effect.mapError((detail) =>
+            new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
+          )
+        )
+        const issuedAt = grant.issuedAt ?? DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+        const expiresAt = grant.expiresAt ??
+          (grant.expiresIn === undefined ? undefined : DateTime.addDuration(issuedAt, grant.expiresIn))
+        return AccessToken.make({ value: grant.accessToken, instanceUrl, issuedAt, expiresAt })
+      })
+
+    const run = (trigger: TokenCache.Trigger, previous: AccessToken.AccessToken | undefined) => {
+      const attempt = previous !== undefined && options.refresh !== undefined
+        ? options.refresh(previous)
+        : options.acquire
+      return RetryPolicy.retry(
+        Effect.flatMap(attempt, toToken),
+        policy,
+        ({ attempt, delay, error }) =>
+          publish(SalesforceEvent.Retry({
+            source: "auth",
+            operation: `${name} token ${trigger === "initial" ? "acquisition" : "refresh"}`,
+            attempt,
+            delayMillis: Duration.toMillis(delay),
+            reason: error.message
+          }))
+      ).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new TransportError({
+              method: name,
+              reason: "Timeout",
+              request: "token acquisition",
+              detail: `no token after ${Duration.format(timeout)}`
+            })
+        }),
+        Effect.withSpan("TokenProvider.acquire", {
+          attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
+        }),
+        Effect.provide(context)
+      )
+    }
+
+    const settled = (
+      trigger: TokenCache.Trigger,
+      previous: AccessToken.AccessToken | undefined,
+      exit: Exit.Exit<AccessToken.AccessToken, AuthError>
+    ): Effect.Effect<void> => {
+      if (Exit.isSuccess(exit)) {
+        const token = exit.value
+        const announce = previous === undefined
+          ? SalesforceEvent.TokenAcquired({ provider: name, instanceUrl: token.instanceUrl, expiresAt: token.expiresAt })
+          : SalesforceEvent.TokenRefreshed({
+            provider: name,
+            instanceUrl: token.instanceUrl,
+            expiresAt: token.expiresAt,
+            trigger: trigger === "initial" ? "manual" : trigger
+          })
+        return Effect.zipRight(
+          publish(announce),
+          Option.isSome(token.expiresAt) && proactive !== false ? Queue.offer(expiring, token) : Effect.void
+        )
+      }
+      const error = Cause.failureOption(exit.cause)
+      if (Option.isNone(error)) return Effect.void
+      return publish(SalesforceEvent.TokenFailed({
+        provider: name,
+        trigger,
+        errorTag: error.value._tag,
+        code: error.value._tag === "AuthenticationError" ? Option.some(error.value.code) : Option.none(),
+        message: error.value.message
+      }))
+    }
+
+    const cache = yield* TokenCache.make({
+      run,
+      settled,
+      marginMillis,
+      cooldownMillis: Duration.toMillis(options.failureCooldown ?? Duration.minutes(5)),
+      isDefinite: (error) => error instanceof AuthenticationError,
+      scope
+    })
+
+    if (proactive !== false) {
+      const schedule = proactiveOptions.schedule ?? defaultProactiveSchedule
+      yield* Queue.take(expiring).pipe(
+        Effect.flatMap((token) => refreshAhead(token, cache, marginMillis, aheadMillis, schedule)),
+        Effect.catchAllCause((cause) => Effect.logDebug("proactive refresh stopped", cause)),
+        Effect.forever,
+        Effect.interruptible,
+        Effect.forkScoped
+      )
+    }
+
+    return { get: cache.get, refresh: cache.refresh, invalidate: cache.invalidate }
+  })
+
+/**
+ * When to refresh ahead: `ahead` before the expiry margin, but never before half the token's
+ * usable life has passed (a short-lived token is not refreshed the moment it arrives).
+ * @internal
+ */
+export const refreshPoint = (token: AccessToken.AccessToken, marginMillis: number, aheadMillis: number): number => {
+  const expiresAt = AccessToken.expiresAtMillis(token) ?? Number.POSITIVE_INFINITY
+  const usableUntil = expiresAt - marginMillis
+  const issuedAt = token.issuedAt.epochMillis
+  return Math.max(usableUntil - aheadMillis, issuedAt + (usableUntil - issuedAt) / 2)
+}
+
+const refreshAhead = (
+  token: AccessToken.AccessToken,
+  cache: TokenCache.TokenCache,
+  marginMillis: number,
+  aheadMillis: number,
+  schedule: Schedule.Schedule<unknown, unknown>
+) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    yield* Effect.sleep(Duration.millis(Math.max(0, refreshPoint(token, marginMillis, aheadMillis) - now)))
+    const expiresAt = AccessToken.expiresAtMillis(token)!
+    // retry a failed refresh on the schedule while the old token still works; after that, callers drive it
+    yield* cache.proactive(token).pipe(
+      Effect.retry({
+        schedule,
+        while: () => Effect.map(Clock.currentTimeMillis, (t) => t < expiresAt)
+      }),
+      Effect.ignore
+    )
+  })
