@@ -1,0 +1,156 @@
+/**
+ * SOAP `login()`: the envelope (with XML escaping) and the response (parsed with a strict,
+ * namespace-aware XML parser, matched by local name).
+ * @internal
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { SaxesParser } from "saxes"
+
+/** The SOAP 1.1 envelope namespace. @internal */
+export const envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
+
+/** The Partner API namespace. @internal */
+export const partnerNamespace = "urn:partner.soap.sforce.com"
+
+/**
+ * Characters XML 1.0 cannot carry at all: controls other than tab, LF and CR, lone
+ * surrogates, U+FFFE and U+FFFF.
+ * @internal
+ */
+export const hasInvalidXmlChar = (text: string): boolean =>
+  /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(text)
+
+const entities: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "\"": "&quot;",
+  "'": "&apos;",
+  // a raw CR would be normalised to LF by the receiving parser, changing the password
+  "\r": "&#13;"
+}
+
+/** Escape text content: all five entities (and CR as a character reference). @internal */
+export const escapeXml = (text: string): string => text.replace(/[&<>"'\r]/g, (c) => entities[c]!)
+
+/** The `login()` request envelope. Values are escaped here. @internal */
+export const loginEnvelope = (options: {
+  readonly username: string
+  readonly password: string
+  readonly client?: string | undefined
+}): string => {
+  const header = options.client === undefined
+    ? ""
+    : `<soapenv:Header><urn:CallOptions><urn:client>${escapeXml(options.client)}</urn:client></urn:CallOptions></soapenv:Header>`
+  return `<?xml version="1.0" encoding="utf-8"?>` +
+    `<soapenv:Envelope xmlns:soapenv="${envelopeNamespace}" xmlns:urn="${partnerNamespace}">` +
+    header +
+    `<soapenv:Body><urn:login>` +
+    `<urn:username>${escapeXml(options.username)}</urn:username>` +
+    `<urn:password>${escapeXml(options.password)}</urn:password>` +
+    `</urn:login></soapenv:Body></soapenv:Envelope>`
+}
+
+/** What a SOAP response holds. @internal */
+export type Parsed =
+  | { readonly _tag: "Result"; readonly fields: Readonly<Record<string, string>> }
+  | { readonly _tag: "Fault"; readonly code: string; readonly message: string }
+  | { readonly _tag: "Other"; readonly detail: string }
+
+const resultPrefix = "Envelope/Body/loginResponse/result/"
+const faultPrefix = "Envelope/Body/Fault/"
+
+/**
+ * Parse a SOAP response body. `Other` says why it is not a login result or a fault (never
+ * quoting the body). Leaf elements are collected by their path of local names, so any
+ * namespace prefix (or a default namespace) works.
+ * @internal
+ */
+export const parseResponse = (body: string): Parsed => {
+  const text = body.trim()
+  if (text === "") return { _tag: "Other", detail: "the body is empty" }
+  if (/^<(!doctype\s+html|html)/i.test(text)) return { _tag: "Other", detail: "an HTML page instead of a SOAP envelope" }
+  if (!text.startsWith("<")) return { _tag: "Other", detail: "the body is not XML" }
+  const parser = new SaxesParser({ xmlns: true })
+  const stack: Array<{ readonly local: string; text: string; leaf: boolean }> = []
+  const fields: Record<string, string> = {}
+  let root: { readonly local: string; readonly uri: string } | undefined
+  parser.on("opentag", (tag) => {
+    if (root === undefined) root = { local: tag.local, uri: tag.uri }
+    const parent = stack[stack.length - 1]
+    if (parent !== undefined) parent.leaf = false
+    stack.push({ local: tag.local, text: "", leaf: true })
+  })
+  const append = (chunk: string) => {
+    const top = stack[stack.length - 1]
+    if (top !== undefined) top.text += chunk
+  }
+  parser.on("text", append)
+  parser.on("cdata", append)
+  parser.on("closetag", () => {
+    const path = stack.map((e) => e.local).join("/")
+    const element = stack.pop()!
+    if (element.leaf && !(path in fields)) fields[path] = element.text.trim()
+  })
+  try {
+    parser.write(body).close()
+  } catch {
+    return { _tag: "Other", detail: `the body is not well-formed XML (near line ${parser.line}, column ${parser.column})` }
+  }
+  if (root === undefined || root.local !== "Envelope" || root.uri !== envelopeNamespace) {
+    return { _tag: "Other", detail: "the XML is not a SOAP envelope" }
+  }
+  const faultcode = fields[`${faultPrefix}faultcode`]
+  if (faultcode !== undefined || Object.keys(fields).some((k) => k.startsWith(faultPrefix))) {
+    const detail = (name: string) =>
+      Object.entries(fields).find(([k]) => k.startsWith(`${faultPrefix}detail/`) && k.endsWith(`/${name}`))?.[1]
+    const code = stripPrefix(detail("exceptionCode") || faultcode || "UNKNOWN_FAULT")
+    const faultstring = fields[`${faultPrefix}faultstring`] ?? ""
+    const message = detail("exceptionMessage") || stripCode(faultstring, code)
+    return { _tag: "Fault", code, message }
+  }
+  const result: Record<string, string> = {}
+  for (const [path, value] of Object.entries(fields)) {
+    if (path.startsWith(resultPrefix)) result[path.slice(resultPrefix.length)] = value
+  }
+  return Object.keys(result).length === 0 && !Object.keys(fields).some((k) => k.startsWith("Envelope/Body/loginResponse"))
+    ? { _tag: "Other", detail: "the SOAP body holds neither a loginResponse nor a Fault" }
+    : { _tag: "Result", fields: result }
+}
+
+/** `sf:INVALID_LOGIN` → `INVALID_LOGIN`. @internal */
+export const stripPrefix = (code: string): string => code.slice(code.lastIndexOf(":") + 1).trim()
+
+/** `INVALID_LOGIN: Invalid username...` → `Invalid username...`. */
+const stripCode = (faultstring: string, code: string): string =>
+  faultstring.startsWith(`${code}:`) ? faultstring.slice(code.length + 1).trim() : faultstring
+
+/** The fields of a login result that the method uses. @internal */
+export const LoginResult = Schema.Struct({
+  sessionId: Schema.Redacted(Schema.NonEmptyString),
+  serverUrl: Schema.NonEmptyString,
+  passwordExpired: Schema.optional(Schema.Literal("true", "false")),
+  "userInfo/sessionSecondsValid": Schema.optional(
+    Schema.compose(Schema.NumberFromString, Schema.Number.pipe(Schema.int(), Schema.positive()))
+  )
+})
+
+/** @internal */
+export type LoginResult = typeof LoginResult.Type
+
+/** Decode the collected result fields; `Left` says what was missing or wrong (never a value). @internal */
+export const decodeResult = (fields: Readonly<Record<string, string>>): Either.Either<LoginResult, string> =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(LoginResult)(fields, { errors: "all", onExcessProperty: "ignore" }),
+    (error) =>
+      [
+        ...new Set(
+          ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+            const path = issue.path.map(String).join("/") || "result"
+            return issue._tag === "Missing" ? `${path} is missing` : `${path} is empty or not valid`
+          })
+        )
+      ].join("; ")
+  )
