@@ -152,10 +152,12 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
             case "Wait":
               return yield* restore(Deferred.await(action.deferred))
             case "Start": {
-              // the acquisition belongs to the provider's scope: interrupting this caller only stops its wait
+              // The acquisition belongs to the provider's scope: interrupting this caller only stops its
+              // wait. The fiber starts uninterruptible (inherited), so `settle` is installed before the
+              // scope can interrupt it: waiters are always released, even if the scope is already closed.
               yield* options.run(action.trigger, action.previous).pipe(
-                Effect.onExit(settle(fresh, action.trigger, action.previous)),
                 Effect.interruptible,
+                Effect.onExit(settle(fresh, action.trigger, action.previous)),
                 Effect.forkIn(options.scope)
               )
               return yield* restore(Deferred.await(fresh))
