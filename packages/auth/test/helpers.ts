@@ -2,6 +2,7 @@ import { AuthenticationError, TransportError } from "@effect-salesforce/auth/Aut
 import * as SalesforceEvents from "@effect-salesforce/auth/SalesforceEvents"
 import type { SalesforceEvent } from "@effect-salesforce/auth/SalesforceEvent"
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
@@ -27,7 +28,7 @@ export const transient = new TransportError({
 export const counter = Effect.gen(function*() {
   const acquired = yield* Ref.make(0)
   const refreshed = yield* Ref.make(0)
-  const grant = (n: number, expiresIn?: string): TokenProvider.TokenProvider.Grant => ({
+  const grant = (n: number, expiresIn?: Duration.DurationInput): TokenProvider.TokenProvider.Grant => ({
     accessToken: Redacted.make(`00D000000000001!secret-tok-${n}`),
     instanceUrl: "https://acme.my.salesforce.com",
     expiresIn
