@@ -17,6 +17,24 @@ export * as AuthError from "./AuthError.js"
 export * as AuthHttp from "./AuthHttp.js"
 
 /**
+ * OAuth 2.0 client-credentials flow: a connected app's key and secret, on the org's My Domain.
+ * @since 0.1.0
+ */
+export * as ClientCredentials from "./ClientCredentials.js"
+
+/**
+ * OAuth 2.0 JWT bearer flow: an RS256 assertion signed with the connected app's private key.
+ * @since 0.1.0
+ */
+export * as JwtBearer from "./JwtBearer.js"
+
+/**
+ * OAuth 2.0 refresh-token flow, keeping rotated refresh tokens.
+ * @since 0.1.0
+ */
+export * as RefreshToken from "./RefreshToken.js"
+
+/**
  * The retry policy shared by token calls and client requests.
  * @since 0.1.0
  */
@@ -39,6 +57,12 @@ export * as SalesforceEvent from "./SalesforceEvent.js"
  * @since 0.1.0
  */
 export * as SalesforceEvents from "./SalesforceEvents.js"
+
+/**
+ * SOAP `login()` with username, password and security token (legacy; pinned to API 64.0).
+ * @since 0.1.0
+ */
+export * as SoapLogin from "./SoapLogin.js"
 
 /**
  * The service that hands out access tokens; `make` is the custom-auth API.
