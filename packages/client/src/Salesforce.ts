@@ -1,0 +1,249 @@
+/**
+ * `Salesforce`: the REST client service. It takes its tokens from a `TokenProvider`, its API
+ * version from `SalesforceConfig`, its transport from the user's `HttpClient`, and publishes
+ * `Request` / `Response` / `Retry` / `ApiUsage` events on `SalesforceEvents`.
+ *
+ * Every call goes through one pipeline: the URL is resolved against the token's instance URL
+ * (and refused if it points anywhere else), `Authorization`, `Accept` and
+ * `Sforce-Call-Options` are set, a semaphore bounds concurrency, a 401 `INVALID_SESSION_ID`
+ * replaces the rejected token once and resends, transient failures are retried per the
+ * `RetryPolicy`, and refusals become the tagged errors of `SalesforceError`.
+ *
+ * @example
+ * ```ts
+ * import { Salesforce } from "@effect-salesforce/client"
+ *
+ * const program = Effect.gen(function*() {
+ *   const sf = yield* Salesforce.Salesforce
+ *   const accounts = yield* sf.query("SELECT Id, Name FROM Account").pipe(Stream.take(10), Stream.runCollect)
+ *   const { id } = yield* sf.sobject("Account").create({ Name: "Acme" })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as AuthError from "@effect-salesforce/auth/AuthError"
+import type * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
+import type { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
+import type { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
+import type { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import * as internal from "./internal/salesforce.js"
+import type { SalesforceError } from "./SalesforceError.js"
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class Salesforce extends Context.Tag("@effect-salesforce/client/Salesforce")<Salesforce, Salesforce.Service>() {}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace Salesforce {
+  /**
+   * What any call can fail with: a refusal or transport failure (`SalesforceError`), or a
+   * token problem (`AuthError`, including a 401 that a refresh did not fix).
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  export type Error = SalesforceError | AuthError.AuthError
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /**
+     * Send a request through the pipeline. Its URL is a path: `/services/data/v64.0/...`,
+     * or relative to `/services/data/vXX.X/` (`"sobjects/Account"`); an absolute URL is
+     * accepted only on the token's own instance. Succeeds with the whole response (body
+     * buffered) for 2xx and 304; anything else is a tagged error.
+     */
+    readonly execute: (
+      request: HttpClientRequest.HttpClientRequest,
+      options?: RequestOptions
+    ) => Effect.Effect<HttpClientResponse.HttpClientResponse, Error>
+    /** The same pipeline as an `@effect/platform` `HttpClient`, for the raw API. */
+    readonly httpClient: HttpClient.HttpClient.With<Error>
+    /**
+     * Run a SOQL query and stream its records, following `nextRecordsUrl` lazily: a
+     * consumer that takes 5 records fetches one page. With a `Schema`, each record is decoded.
+     */
+    readonly query: QueryFn
+    /** {@link query} over `queryAll`: deleted and archived rows included. */
+    readonly queryAll: QueryFn
+    /** Record operations on one sObject type, such as `sobject("Account")`. */
+    readonly sobject: (name: string) => SObject
+    /** `GET /limits`: the org's limits, each `{ Max, Remaining }`. */
+    readonly limits: Effect.Effect<Limits, Error>
+    /** The API version in use, `"64.0"`. */
+    readonly apiVersion: string
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface QueryFn {
+    (soql: string, options?: RequestOptions): Stream.Stream<SObjectRecord, Error>
+    <A, I, R>(
+      soql: string,
+      schema: Schema.Schema<A, I, R>,
+      options?: RequestOptions
+    ): Stream.Stream<A, Error | ParseResult.ParseError, R>
+  }
+
+  /**
+   * Per-call options.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface RequestOptions {
+    /** Replace the retry policy for this call (`RetryPolicy.none` for no retries). */
+    readonly retryPolicy?: RetryPolicy.Policy | undefined
+    /**
+     * Resend a POST or PATCH after an ambiguous failure (a 5xx, or a connection that failed
+     * after the body may have been sent). Off by default: the first attempt may have been
+     * processed, and a resent create makes a duplicate record.
+     */
+    readonly allowResend?: boolean | undefined
+    /** Extra request headers, such as `Sforce-Duplicate-Rule-Header`. */
+    readonly headers?: Readonly<Record<string, string>> | undefined
+    /** Bound on one attempt (send and read the body). Default: the client's `timeout`. */
+    readonly timeout?: Duration.DurationInput | undefined
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Options {
+    /** At most this many requests in flight at once. Default 100. */
+    readonly concurrency?: number | undefined
+    /** Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. */
+    readonly clientName?: string | undefined
+    /** The retry policy; default: the `RetryPolicy` in context when the client is built. */
+    readonly retryPolicy?: RetryPolicy.Policy | undefined
+    /** Bound on one attempt (send and read the body). Default 2 minutes. */
+    readonly timeout?: Duration.DurationInput | undefined
+  }
+
+  /**
+   * A record as Salesforce returns it.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface SObjectRecord {
+    readonly attributes?: { readonly type: string; readonly url?: string | undefined } | undefined
+    readonly Id?: string | undefined
+    readonly [field: string]: unknown
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface SObject {
+    /** `GET /sobjects/<name>/<id>`, optionally only some fields. */
+    readonly get: (
+      id: string,
+      fields?: ReadonlyArray<string>,
+      options?: RequestOptions
+    ) => Effect.Effect<SObjectRecord, Error>
+    /** `GET /sobjects/<name>/<field>/<value>`; several matches fail with `MoreThanOneRecordError`. */
+    readonly getByExternalId: (
+      field: string,
+      value: string,
+      options?: RequestOptions
+    ) => Effect.Effect<SObjectRecord, Error>
+    /** `POST /sobjects/<name>`: the new record's id. */
+    readonly create: (
+      body: Readonly<Record<string, unknown>>,
+      options?: RequestOptions
+    ) => Effect.Effect<{ readonly id: string }, Error>
+    /** `PATCH /sobjects/<name>/<id>` with the fields to change. */
+    readonly update: (
+      id: string,
+      body: Readonly<Record<string, unknown>>,
+      options?: RequestOptions
+    ) => Effect.Effect<void, Error>
+    /** `DELETE /sobjects/<name>/<id>`. */
+    readonly delete: (id: string, options?: RequestOptions) => Effect.Effect<void, Error>
+    /**
+     * `PATCH /sobjects/<name>/<field>/<value>`: create or update by external id (the field is
+     * left out of the body). `created` tells which; several matches fail with
+     * `MoreThanOneRecordError`.
+     */
+    readonly upsert: (
+      field: string,
+      value: string,
+      body: Readonly<Record<string, unknown>>,
+      options?: RequestOptions
+    ) => Effect.Effect<UpsertResult, Error>
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface UpsertResult {
+    readonly id: string
+    readonly created: boolean
+  }
+
+  /**
+   * One entry of `/limits`; some entries also hold per-app objects.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Limit {
+    readonly Max: number
+    readonly Remaining: number
+    readonly [app: string]: unknown
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export type Limits = Readonly<Record<string, Limit>>
+}
+
+/**
+ * Build a client. Two calls with two `TokenProvider`s (each under its own
+ * `Effect.provideService`) talk to two orgs in one program.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options?: Salesforce.Options
+) => Effect.Effect<
+  Salesforce.Service,
+  never,
+  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
+> = internal.make
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Salesforce.Options
+): Layer.Layer<Salesforce, never, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
+  Layer.scoped(Salesforce, make(options))

@@ -1,0 +1,53 @@
+/** The implementation of `Salesforce.make`. @internal */
+import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
+import { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
+import { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
+import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { Salesforce } from "../Salesforce.js"
+import * as Pipeline from "./pipeline.js"
+import * as Rest from "./rest.js"
+
+/** @internal */
+export const make = (
+  options: Salesforce.Options = {}
+): Effect.Effect<
+  Salesforce.Service,
+  never,
+  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const tokens = yield* TokenProvider
+    const events = yield* SalesforceEvents
+    const config = yield* SalesforceConfig
+    const policy = options.retryPolicy ?? (yield* RetryPolicy.RetryPolicy)
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 100))
+    const semaphore = yield* Effect.makeSemaphore(concurrency)
+    const execute = Pipeline.make({
+      client,
+      tokens,
+      events,
+      apiVersion: config.apiVersion,
+      semaphore,
+      clientName: options.clientName ?? "effect-salesforce",
+      policy,
+      timeout: Duration.decode(options.timeout ?? Duration.minutes(2))
+    })
+    const httpClient = HttpClient.makeWith<never, never, Salesforce.Error, never>(
+      (request) => Effect.flatMap(request, (r) => execute(r)),
+      Effect.succeed
+    )
+    return {
+      execute,
+      httpClient,
+      query: Rest.makeQuery(execute, "query"),
+      queryAll: Rest.makeQuery(execute, "queryAll"),
+      sobject: Rest.makeSObject(execute),
+      limits: Rest.makeLimits(execute),
+      apiVersion: config.apiVersion
+    }
+  })
