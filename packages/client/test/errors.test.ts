@@ -1,0 +1,88 @@
+import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
+import * as SalesforceError from "@effect-salesforce/client/SalesforceError"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { json, type Reply, setup, sfError } from "./stub.js"
+
+const failWith = (reply: Reply) =>
+  Effect.gen(function*() {
+    const { sf } = yield* setup(() => reply, { retryPolicy: RetryPolicy.none })
+    return yield* Effect.flip(sf.sobject("Account").get("001A"))
+  })
+
+describe("error mapping", () => {
+  it.scoped("each status maps to its tagged error, with status, code and message", () =>
+    Effect.gen(function*() {
+      const cases: Array<[Reply, string, string]> = [
+        [sfError(404, "ENTITY_IS_DELETED", "entity is deleted", { fields: [] }), "NotFoundError", "ENTITY_IS_DELETED"],
+        [sfError(403, "INSUFFICIENT_ACCESS", "insufficient access rights"), "AuthorizationError", "INSUFFICIENT_ACCESS"],
+        [sfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), "RequestLimitExceededError", "REQUEST_LIMIT_EXCEEDED"],
+        [sfError(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred"), "ServerError", "UNKNOWN_EXCEPTION"],
+        [sfError(400, "MALFORMED_ID", "malformed id 001A"), "SalesforceApiError", "MALFORMED_ID"],
+        [sfError(405, "METHOD_NOT_ALLOWED", "no"), "SalesforceApiError", "METHOD_NOT_ALLOWED"]
+      ]
+      for (const [reply, tag, code] of cases) {
+        const error = yield* failWith(reply)
+        assert.strictEqual(error._tag, tag)
+        const api = error as SalesforceError.ApiError
+        assert.strictEqual(api.status, (reply as { status: number }).status)
+        assert.strictEqual(api.errorCode, code)
+        assert.isTrue(SalesforceError.isSalesforceError(error))
+        assert.isNotEmpty(api.message)
+      }
+    }))
+
+  it.scoped("the daily limit is not retryable; the concurrent long-request limit is", () =>
+    Effect.gen(function*() {
+      const daily = (yield* failWith(sfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))) as SalesforceError.RequestLimitExceededError
+      assert.strictEqual(daily.kind, "Daily")
+      assert.isFalse(daily.isRetryable)
+      const concurrent = (yield* failWith(
+        sfError(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+      )) as SalesforceError.RequestLimitExceededError
+      assert.strictEqual(concurrent.kind, "Concurrent")
+      assert.isTrue(concurrent.isRetryable)
+    }))
+
+  it.scoped("a non-JSON error body still gives a useful message", () =>
+    Effect.gen(function*() {
+      const html = yield* failWith({
+        status: 503,
+        body: "<html><head><title>Service Unavailable - Maintenance</title></head><body>...</body></html>",
+        headers: { "content-type": "text/html" }
+      })
+      assert.strictEqual(html._tag, "ServerError")
+      const server = html as SalesforceError.ServerError
+      assert.strictEqual(server.errorCode, "HTTP_503")
+      assert.strictEqual(server.message, "HTTP 503 (text/html): Service Unavailable - Maintenance")
+      const text = (yield* failWith({ status: 420, body: "Bad_OAuth_Token", headers: { "content-type": "text/plain" } })) as SalesforceError.SalesforceApiError
+      assert.strictEqual(text.message, "HTTP 420 (text/plain): Bad_OAuth_Token")
+      const empty = (yield* failWith({ status: 502 })) as SalesforceError.ServerError
+      assert.strictEqual(empty.message, "HTTP 502 with an empty body")
+    }))
+
+  it.scoped("reads statusCode as errorCode, an object body as well as an array, and keeps every entry", () =>
+    Effect.gen(function*() {
+      const obj = (yield* failWith(json(400, { statusCode: "FIELD_CUSTOM_VALIDATION_EXCEPTION", message: "bad" }))) as SalesforceError.SalesforceApiError
+      assert.strictEqual(obj.errorCode, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+      const many = (yield* failWith(json(400, [
+        { errorCode: "A", message: "first" },
+        { errorCode: "B", message: "second", fields: ["X"] }
+      ]))) as SalesforceError.SalesforceApiError
+      assert.strictEqual(many.errorCode, "A")
+      assert.deepStrictEqual(many.errors.map((e) => e.errorCode), ["A", "B"])
+    }))
+
+  it.scoped("Retry-After is kept on the error", () =>
+    Effect.gen(function*() {
+      const error = (yield* failWith(json(503, [{ errorCode: "X", message: "busy" }], { "retry-after": "7" }))) as SalesforceError.ServerError
+      assert.strictEqual(error.retryAfterMillis, 7000)
+    }))
+
+  it.scoped("errors never hold the token", () =>
+    Effect.gen(function*() {
+      const error = yield* failWith(sfError(404, "NOT_FOUND", "nope"))
+      assert.notMatch(JSON.stringify(error), /test-token/)
+      assert.notMatch(String(error), /test-token/)
+    }))
+})
