@@ -113,6 +113,18 @@ const version = (text: string, name: string): number => {
   return Number(match[1])
 }
 
+/**
+ * The default connected app, re-pointed at the first configured user when `users`
+ * replaces the default user (or without run-as user and refresh token when there are no users).
+ */
+const defaultAppFor = (users: ReadonlyArray<UserOptions> | undefined): ReadonlyArray<ConnectedAppOptions> => {
+  if (users === undefined) return defaultOptions.connectedApps
+  const { refreshTokens, runAs: _runAs, ...app } = defaultOptions.connectedApps[0]!
+  const first = users[0]
+  if (first === undefined) return [app]
+  return [{ ...app, runAs: first.username, refreshTokens: refreshTokens!.map((t) => ({ ...t, username: first.username })) }]
+}
+
 /** Applies the defaults; throws on an option that cannot work. @internal */
 export const resolve = (options: Options): Resolved => {
   const orgId = normalizeId(options.orgId ?? defaultOptions.orgId)
@@ -126,7 +138,7 @@ export const resolve = (options: Options): Resolved => {
     orgId,
     orgName: options.orgName ?? defaultOptions.orgName,
     users: options.users ?? defaultOptions.users,
-    connectedApps: options.connectedApps ?? defaultOptions.connectedApps,
+    connectedApps: options.connectedApps ?? defaultAppFor(options.users),
     sessionLifetimeMs: Duration.toMillis(Duration.decode(options.sessionLifetime ?? defaultOptions.sessionLifetime)),
     slidingSessions: options.slidingSessions ?? defaultOptions.slidingSessions,
     refreshTokenRotation: options.refreshTokenRotation ?? defaultOptions.refreshTokenRotation,
