@@ -28,10 +28,14 @@ export const app = {
  * An emulator plus everything a method layer needs: `SalesforceConfig` on the emulator's URL
  * (or `baseUrl`, then requests are rewritten to the emulator), the events bus and undici.
  */
-export const emulatorEnv = (options: Emulator.Options = {}, baseUrl?: string) =>
+export const emulatorEnv = (
+  options: Emulator.Options = {},
+  { apiVersion, baseUrl }: { readonly baseUrl?: string; readonly apiVersion?: string } = {}
+) =>
   Layer.mergeAll(
     Layer.unwrapEffect(
-      Effect.map(Emulator.Emulator, (emulator) => SalesforceConfig.layer({ baseUrl: baseUrl ?? emulator.baseUrl }))
+      Effect.map(Emulator.Emulator, (emulator) =>
+        SalesforceConfig.layer({ baseUrl: baseUrl ?? emulator.baseUrl, apiVersion }))
     ),
     SalesforceEvents.layer(),
     baseUrl === undefined ? NodeHttpClient.layerUndici : redirected
