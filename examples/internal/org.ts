@@ -61,7 +61,7 @@ export const hasRealOrg = (prefix = ""): boolean => {
  */
 export const withOrg = (method: Method, options: Emulator.Options = {}) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Scope.Scope> =>
-  Effect.suspend(() =>
+  Effect.suspend((): Effect.Effect<A, E, R | Scope.Scope> =>
     hasRealOrg()
       ? Effect.zipRight(Console.log(`Using the org at ${process.env.SALESFORCE_BASE_URL} (${method})`), self)
       : Effect.gen(function*() {
