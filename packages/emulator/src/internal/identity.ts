@@ -115,7 +115,7 @@ export const handleUserInfo = (state: EmulatorState, request: EmuRequest): EmuRe
     language: "en_US",
     locale: "en_US",
     utcOffset: -28800000,
-    updated_at: new Date(session.issuedAt).toISOString().replace(/\.\d+Z$/, "Z").replace("Z", "+0000"),
+    updated_at: new Date(session.issuedAt).toISOString().replace(/\.\d+Z$/, "Z"),
     is_app_installed: session.clientId !== undefined
   })
 }
