@@ -87,13 +87,11 @@ describe("ClientCredentials against the emulator", () => {
 
   it.scoped("with timeout and proactive refresh: refreshed ahead, callers never wait", () =>
     Effect.gen(function*() {
-      const { events } = yield* recordEvents
+      const { waitFor } = yield* recordEvents
       const provider = yield* ClientCredentials.make({ ...options, timeout: "15 minutes" })
       const first = yield* provider.get
       yield* TestClock.adjust("13 minutes")
-      const refreshed = yield* events.pipe(
-        Effect.repeat({ until: (all) => all.some((e) => e._tag === "TokenRefreshed"), times: 200 })
-      )
+      const refreshed = yield* waitFor("TokenRefreshed")
       const event = refreshed.find((e) => e._tag === "TokenRefreshed")
       assert.strictEqual(event?._tag === "TokenRefreshed" && event.trigger, "proactive")
       const second = yield* provider.get

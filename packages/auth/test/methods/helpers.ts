@@ -65,7 +65,13 @@ export const recordEvents = Effect.gen(function*() {
     seen.push(...(yield* Queue.takeAll(queue)))
     return [...seen]
   })
-  return { events }
+  /** Wait (without the clock: no TestClock needed) until an event with this tag arrives; returns all seen so far. */
+  const waitFor = (tag: SalesforceEvent["_tag"]) =>
+    Effect.gen(function*() {
+      while (!seen.some((e) => e._tag === tag)) seen.push(yield* Queue.take(queue))
+      return [...seen]
+    })
+  return { events, waitFor }
 })
 
 /** The tags of some events, in order. */
