@@ -68,7 +68,7 @@ export const defaultSoapApiVersion = "64.0"
 export interface Options extends method.CommonOptions {
   readonly username: string
   readonly password: Redacted.Redacted<string>
-  /** Appended to the password; omit it when logging in from a trusted IP range. */
+  /** Appended to the password; omit it (or leave it empty) when logging in from a trusted IP range. */
   readonly securityToken?: Redacted.Redacted<string> | undefined
   /** The version in `/services/Soap/u/<version>`: 64.0 or earlier. Default {@link defaultSoapApiVersion}. */
   readonly soapApiVersion?: string | number | undefined
@@ -125,13 +125,15 @@ export const make = (
     const password = yield* method.requireSecret("password", options.password)
     yield* checkXml("username", username)
     yield* checkXml("password", Redacted.value(password))
-    if (options.securityToken !== undefined) {
-      yield* method.requireSecret("securityToken", options.securityToken)
-      yield* checkXml("securityToken", Redacted.value(options.securityToken))
-    }
+    // an empty token (a blank SALESFORCE_SECURITY_TOKEN) means none: trusted IP ranges need none
+    const securityToken = options.securityToken === undefined || Redacted.isRedacted(options.securityToken) &&
+        Redacted.value(options.securityToken) === ""
+      ? ""
+      : Redacted.value(yield* method.requireSecret("securityToken", options.securityToken))
+    yield* checkXml("securityToken", securityToken)
     if (options.clientName !== undefined) yield* checkXml("clientName", options.clientName)
-    const secret = Redacted.value(password) + (options.securityToken ? Redacted.value(options.securityToken) : "")
-    const secrets = [Redacted.value(password), ...(options.securityToken ? [Redacted.value(options.securityToken)] : [])]
+    const secret = Redacted.value(password) + securityToken
+    const secrets = [Redacted.value(password), securityToken]
     const envelope = Redacted.make(soap.loginEnvelope({ username, password: secret, client: options.clientName }))
     const url = new URL(`/services/Soap/u/${version}`, config.baseUrl).toString()
     const http = yield* AuthHttp.make({ timeout: options.requestTimeout })

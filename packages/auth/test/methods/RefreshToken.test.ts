@@ -123,6 +123,17 @@ describe("RefreshToken against the emulator", () => {
       assert.strictEqual(yield* refreshGrants, 1)
     }).pipe(Effect.provide(Layer.merge(emulatorEnv({ refreshTokenRotation: true }), noDelayRetries))))
 
+  it.scoped("a truncated token response over the wire is a MalformedResponseError", () =>
+    Effect.gen(function*() {
+      const { control } = yield* Emulator.Emulator
+      yield* control.injectFault({ path: "/services/oauth2/token", kind: { _tag: "Malformed" } })
+      const provider = yield* RefreshToken.make({ ...options, failureCooldown: 0 })
+      const error = yield* Effect.flip(provider.get)
+      assert.strictEqual(error._tag, "MalformedResponseError")
+      assert.match(error.message, /\(HTTP 200\): token response: the JSON body is truncated or invalid$/)
+      yield* provider.get // the refresh token was not consumed by the fault
+    }).pipe(Effect.provide(emulatorEnv({ refreshTokenRotation: true }))))
+
   it.scoped("with timeout: past expiry, one new grant with the rotated token", () =>
     Effect.gen(function*() {
       const provider = yield* RefreshToken.make({ ...options, timeout: "2 hours", proactiveRefresh: false })

@@ -62,6 +62,17 @@ describe("SoapLogin against the emulator", () => {
       assert.match(error.message, /^SoapLogin: \[LOGIN_MUST_USE_SECURITY_TOKEN\] Invalid username, password, security token/)
     }).pipe(Effect.provide(emulatorEnv())))
 
+  it.scoped("a trusted-IP user logs in without a token (an empty one counts as none)", () =>
+    Effect.gen(function*() {
+      const { control } = yield* Emulator.Emulator
+      yield* control.addUser({ username: "trusted@example.com", password: "Trusted-Passw0rd", securityToken: "Unused123", trustedIp: true })
+      for (const securityToken of [undefined, Redacted.make("")]) {
+        const provider = yield* SoapLogin.make({ username: "trusted@example.com", password: Redacted.make("Trusted-Passw0rd"), securityToken })
+        yield* provider.get
+      }
+      assert.strictEqual((yield* control.counters).loginsPerUser["trusted@example.com"], 2)
+    }).pipe(Effect.provide(emulatorEnv())))
+
   it.scoped("past expiry (TestClock), one new login for 10 callers", () =>
     Effect.gen(function*() {
       const provider = yield* SoapLogin.make({ ...options, proactiveRefresh: false })
