@@ -70,8 +70,18 @@ export interface TokenCache {
 
 /** @internal */
 export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
-  Effect.map(Ref.make<State>(empty), (state) => {
+  Effect.map(Effect.zip(Ref.make<State>(empty), Effect.clock), ([state, clock]) => {
     const { cooldownMillis, marginMillis } = options
+    // Every transition goes through the Ref; `snapshot` mirrors its value so that a cache hit
+    // is one synchronous read, with no extra effect to run.
+    let snapshot: State = empty
+    const modify = <B>(f: (s: State) => readonly [B, State]) =>
+      Ref.modify(state, (s) => {
+        const [b, next] = f(s)
+        snapshot = next
+        return [b, next] as const
+      })
+    const update = (f: (s: State) => State) => modify((s) => [undefined, f(s)] as const)
     const usable = (token: AccessToken, now: number) =>
       token.expiresAt._tag === "None" || token.expiresAt.value.epochMillis - marginMillis > now
     const alive = (token: AccessToken, now: number) =>
@@ -110,8 +120,9 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
 
     const settle = (deferred: Deferred.Deferred<AccessToken, AuthError>, trigger: Trigger, previous: AccessToken | undefined) =>
     (exit: Exit.Exit<AccessToken, AuthError>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Ref.update(state, (s): State => {
+      Effect.suspend(() => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return update((s): State => {
           if (s.pending !== deferred) return s
           if (Exit.isSuccess(exit)) {
             return { token: exit.value, hit: Effect.succeed(exit.value), pending: undefined, cooldown: undefined }
@@ -127,7 +138,8 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
               ? { error, until: now + cooldownMillis }
               : s.cooldown
           }
-        })).pipe(
+        })
+      }).pipe(
           Effect.zipRight(Deferred.done(deferred, exit)),
           Effect.zipRight(options.settled(trigger, previous, exit))
         )
@@ -136,11 +148,14 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
     const perform = (request: Request): Effect.Effect<AccessToken | undefined, AuthError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const fresh = yield* Deferred.make<AccessToken, AuthError>()
-          const action = yield* Ref.modify(state, (s): readonly [Action, State] => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const fiberId = yield* Effect.fiberId
+          let fresh: Deferred.Deferred<AccessToken, AuthError> | undefined
+          const action = yield* modify((s): readonly [Action, State] => {
             const [action, next] = decide(s, request, now)
-            return action._tag === "Start" ? [action, { ...next, pending: fresh }] : [action, next]
+            if (action._tag !== "Start") return [action, next]
+            fresh = Deferred.unsafeMake<AccessToken, AuthError>(fiberId)
+            return [action, { ...next, pending: fresh }]
           })
           switch (action._tag) {
             case "Hit":
@@ -155,12 +170,13 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
               // The acquisition belongs to the provider's scope: interrupting this caller only stops its
               // wait. The fiber starts uninterruptible (inherited), so `settle` is installed before the
               // scope can interrupt it: waiters are always released, even if the scope is already closed.
+              const deferred = fresh!
               yield* options.run(action.trigger, action.previous).pipe(
                 Effect.interruptible,
-                Effect.onExit(settle(fresh, action.trigger, action.previous)),
+                Effect.onExit(settle(deferred, action.trigger, action.previous)),
                 Effect.forkIn(options.scope)
               )
-              return yield* restore(Deferred.await(fresh))
+              return yield* restore(Deferred.await(deferred))
             }
           }
         })
@@ -168,17 +184,16 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
 
     const toToken = (result: AccessToken | undefined): AccessToken => result!
 
-    const get: Effect.Effect<AccessToken, AuthError> = Effect.clockWith((clock) =>
-      Effect.flatMap(Ref.get(state), (s) =>
-        s.hit !== undefined && usable(s.token!, clock.unsafeCurrentTimeMillis())
-          ? s.hit
-          : Effect.map(perform({ _tag: "Get" }), toToken))
-    )
+    const slowGet = Effect.map(perform({ _tag: "Get" }), toToken)
+    const get: Effect.Effect<AccessToken, AuthError> = Effect.suspend(() => {
+      const s = snapshot
+      return s.hit !== undefined && usable(s.token!, clock.unsafeCurrentTimeMillis()) ? s.hit : slowGet
+    })
 
     return {
       get,
       refresh: (stale) => Effect.map(perform({ _tag: "Refresh", stale }), toToken),
-      invalidate: Ref.update(state, (s) => ({ ...s, token: undefined, hit: undefined, cooldown: undefined })),
+      invalidate: update((s) => ({ ...s, token: undefined, hit: undefined, cooldown: undefined })),
       proactive: (expected) =>
         Effect.map(perform({ _tag: "Proactive", expected }), (result) => result !== undefined),
       current: Effect.map(Ref.get(state), (s) => s.token)
