@@ -172,10 +172,13 @@ export const layerConfig = (config: {
   )
 
 /**
- * `true` for sandbox login hosts (`test.salesforce.com`, `*.sandbox.my.salesforce.com`).
+ * `true` for sandbox login hosts (`test.salesforce.com`, `*.sandbox.my.salesforce.com`,
+ * `*.scratch.my.salesforce.com`).
  *
  * @since 0.1.0
  * @category predicates
  */
 export const isSandbox = (config: SalesforceConfig.Service): boolean =>
-  config.baseUrl.hostname === "test.salesforce.com" || config.baseUrl.hostname.includes(".sandbox.my.")
+  config.baseUrl.hostname === "test.salesforce.com" ||
+  config.baseUrl.hostname.includes(".sandbox.my.") ||
+  config.baseUrl.hostname.includes(".scratch.my.")

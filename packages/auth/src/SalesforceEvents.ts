@@ -67,7 +67,9 @@ export const make = (options: SalesforceEvents.Options = {}): Effect.Effect<Sale
     Effect.acquireRelease(PubSub.sliding<SalesforceEvent>(options.capacity ?? 4096), PubSub.shutdown),
     (pubsub): SalesforceEvents.Service => ({
       pubsub,
-      publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+      // a bus that is already shut down drops the event: publishing never fails nor interrupts
+      publish: (event) =>
+        Effect.flatMap(PubSub.isShutdown(pubsub), (down) => (down ? Effect.void : Effect.asVoid(PubSub.publish(pubsub, event)))),
       subscribe: PubSub.subscribe(pubsub),
       stream: Stream.fromPubSub(pubsub, { scoped: true })
     })

@@ -90,3 +90,12 @@ describe("SalesforceEvents", () => {
       }
     }))
 })
+
+describe("SalesforceEvents after shutdown", () => {
+  it.effect("publishing on a closed bus neither fails nor interrupts", () =>
+    Effect.gen(function*() {
+      const bus = yield* Effect.scoped(SalesforceEvents.make())
+      yield* bus.publish(SalesforceEvent.SalesforceEvent.ApiUsage({ used: 1, limit: 2 }))
+      assert.isTrue(true)
+    }))
+})

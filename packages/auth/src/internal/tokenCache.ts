@@ -5,7 +5,6 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -140,8 +139,9 @@ export const make = (options: CacheOptions): Effect.Effect<TokenCache> =>
           }
         })
       }).pipe(
-          Effect.zipRight(Deferred.done(deferred, exit)),
-          Effect.zipRight(options.settled(trigger, previous, exit))
+          // events first, so a caller that got its token can already see them on the bus
+          Effect.zipRight(options.settled(trigger, previous, exit)),
+          Effect.zipRight(Deferred.done(deferred, exit))
         )
 
     /** Runs a request; `undefined` only for a skipped proactive refresh. */
