@@ -10,7 +10,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { ClientCredentials, JwtBearer, SalesforceConfig, SalesforceEvent, SalesforceEvents, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Emulator } from "@effect-salesforce/emulator"
-import { Effect, Layer, Queue, Redacted, Ref } from "effect"
+import { Context, Effect, Layer, Queue, Redacted, Ref } from "effect"
 import * as crypto from "node:crypto"
 import os from "node:os"
 import { dirname, join } from "node:path"
@@ -142,11 +142,31 @@ const throughput = (baseUrl: string, sf: Salesforce.Salesforce.Service, provider
       await Promise.all(Array.from({ length: 50 }, worker))
       return performance.now() - start
     })
+    // the same calls through the bare @effect/platform client (undici), without our pipeline
+    const platform = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
+    const bare = Effect.gen(function*() {
+      const start = performance.now()
+      yield* Effect.forEach(
+        Array.from({ length: N }),
+        () =>
+          platform.execute(HttpClientRequest.get(`${baseUrl}${path}`).pipe(HttpClientRequest.bearerToken(token))).pipe(
+            Effect.flatMap((r) => r.json),
+            Effect.scoped
+          ),
+        { concurrency: 50, discard: true }
+      )
+      return performance.now() - start
+    })
     yield* ours
     yield* raw
-    let best = { ours: Infinity, raw: Infinity }
+    yield* bare
+    let best = { ours: Infinity, raw: Infinity, bare: Infinity }
     for (let round = 0; round < 3; round++) {
-      best = { ours: Math.min(best.ours, yield* ours), raw: Math.min(best.raw, yield* raw) }
+      best = {
+        ours: Math.min(best.ours, yield* ours),
+        raw: Math.min(best.raw, yield* raw),
+        bare: Math.min(best.bare, yield* Effect.orDie(bare))
+      }
     }
     const connect = loadJsforce()
     let jsforceMs: number | undefined
@@ -176,6 +196,13 @@ const throughput = (baseUrl: string, sf: Salesforce.Salesforce.Service, provider
       figure: `Salesforce.execute ${oursRps.toFixed(0)} req/s vs raw undici ${rawRps.toFixed(0)} req/s = ${ratio.toFixed(2)}×`,
       target: "≥ 0.85×",
       met: ratio >= 0.85
+    })
+    const bareRps = (N / best.bare) * 1000
+    record({
+      name: "throughput, bare @effect/platform HttpClient (undici), concurrency 50",
+      figure: `${bareRps.toFixed(0)} req/s = ${(bareRps / rawRps).toFixed(2)}× raw undici; Salesforce.execute = ${(oursRps / bareRps).toFixed(2)}× of it`,
+      target: "reference",
+      met: undefined
     })
     if (jsforceMs !== undefined) {
       const jsforceRps = (N / jsforceMs) * 1000
