@@ -64,19 +64,24 @@ const program = Effect.gen(function*() {
 /** Real orgs from the environment, or two emulators with their variables under ORG_A_ / ORG_B_. */
 const withOrgs = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Scope.Scope> =>
   Effect.suspend((): Effect.Effect<A, E, R | Scope.Scope> =>
-    hasRealOrg("ORG_A_") ? self : Effect.gen(function*() {
-      const production = yield* Emulator.make({ orgName: "Production" })
-      const sandbox = yield* Emulator.make({ orgName: "Sandbox", seed: { Account: [{ Name: "Globex" }] } })
-      yield* Console.log(`ORG_A_SALESFORCE_BASE_URL is not set: org A is an emulator at ${production.baseUrl}, org B one at ${sandbox.baseUrl}`)
-      const variables = new Map<string, string>([["ORG_B_WRITE", "true"]])
-      for (const [prefix, emulator] of [["ORG_A", production], ["ORG_B", sandbox]] as const) {
-        for (const [name, value] of Object.entries(emulatorVariables("ClientCredentials", emulator.baseUrl))) {
-          variables.set(`${prefix}_${name}`, value)
+    hasRealOrg("ORG_A_")
+      ? Effect.zipRight(
+        Console.log(`Using org A at ${process.env.ORG_A_SALESFORCE_BASE_URL}, org B at ${process.env.ORG_B_SALESFORCE_BASE_URL}`),
+        self
+      )
+      : Effect.gen(function*() {
+        const production = yield* Emulator.make({ orgName: "Production" })
+        const sandbox = yield* Emulator.make({ orgName: "Sandbox", seed: { Account: [{ Name: "Globex" }] } })
+        yield* Console.log(`ORG_A_SALESFORCE_BASE_URL is not set: org A is an emulator at ${production.baseUrl}, org B one at ${sandbox.baseUrl}`)
+        const variables = new Map<string, string>([["ORG_B_WRITE", "true"]])
+        for (const [prefix, emulator] of [["ORG_A", production], ["ORG_B", sandbox]] as const) {
+          for (const [name, value] of Object.entries(emulatorVariables("ClientCredentials", emulator.baseUrl))) {
+            variables.set(`${prefix}_${name}`, value)
+          }
         }
-      }
-      // pathDelim "_", as for environment variables: Config.nested("ORG_A") reads ORG_A_<NAME>
-      return yield* Effect.withConfigProvider(self, ConfigProvider.fromMap(variables, { pathDelim: "_" }))
-    })
+        // pathDelim "_", as for environment variables: Config.nested("ORG_A") reads ORG_A_<NAME>
+        return yield* Effect.withConfigProvider(self, ConfigProvider.fromMap(variables, { pathDelim: "_" }))
+      })
   )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

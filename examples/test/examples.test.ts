@@ -1,0 +1,41 @@
+/**
+ * Every example's `main` runs to completion against its own emulator. The environment
+ * variables that would point an example at a real org are removed first.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit } from "effect"
+import { main as clientCredentials } from "../client-credentials.js"
+import { main as consumerTest } from "../consumer-test.js"
+import { main as customAuth } from "../custom-auth.js"
+import { main as eventsMetrics } from "../events-metrics.js"
+import { main as jwtBearer } from "../jwt-bearer.js"
+import { main as refreshToken } from "../refresh-token.js"
+import { main as soapLogin } from "../soap-login.js"
+import { main as tracing } from "../tracing.js"
+import { main as twoOrgs } from "../two-orgs.js"
+
+for (const name of Object.keys(process.env)) {
+  if (/^(ORG_[AB]_)?SALESFORCE_/.test(name) || name === "ORG_B_WRITE") delete process.env[name]
+}
+
+const examples = {
+  "soap-login": soapLogin,
+  "client-credentials": clientCredentials,
+  "jwt-bearer": jwtBearer,
+  "refresh-token": refreshToken,
+  "custom-auth": customAuth,
+  "consumer-test": consumerTest,
+  "two-orgs": twoOrgs,
+  "events-metrics": eventsMetrics,
+  "tracing": tracing
+}
+
+describe("examples run against the emulator", () => {
+  for (const [name, main] of Object.entries(examples)) {
+    it.live(name, () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(Effect.scoped(main))
+        assert.isTrue(Exit.isSuccess(exit), `${name} failed: ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""}`)
+      }), 20_000)
+  }
+})
