@@ -5,7 +5,7 @@
  * and a stub `HttpClient`: no network, no org.
  *
  *   npx tsx examples/consumer-test.ts                  # the service against an org
- *   npx vitest run --config examples/vitest.config.ts  # its tests
+ *   npx vitest run --root examples                     # its tests
  *
  * Against a real org: SALESFORCE_BASE_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET
  * (client credentials). Without SALESFORCE_BASE_URL it runs against an embedded emulator.
