@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config"
  */
 export default defineConfig({
   test: {
-    projects: ["packages/*"],
+    projects: ["packages/*", "examples"],
     reporters: ["default", "json"],
     outputFile: { json: ".vitest/results.json" }
   }

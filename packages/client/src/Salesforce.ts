@@ -5,7 +5,7 @@
  *
  * Every call goes through one pipeline: the URL is resolved against the token's instance URL
  * (and refused if it points anywhere else), `Authorization`, `Accept` and
- * `Sforce-Call-Options` are set, a semaphore bounds concurrency, a 401 `INVALID_SESSION_ID`
+ * `Sforce-Call-Options` are set, a FIFO limit bounds concurrency, a 401 `INVALID_SESSION_ID`
  * replaces the rejected token once and resends, transient failures are retried per the
  * `RetryPolicy`, and refusals become the tagged errors of `SalesforceError`.
  *

@@ -29,7 +29,8 @@ export interface Deps {
   readonly tokens: TokenProvider.Service
   readonly events: SalesforceEvents.Service
   readonly apiVersion: string
-  readonly semaphore: Effect.Semaphore
+  /** Runs an effect under the client's concurrency limit. */
+  readonly withPermit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly clientName: string
   readonly policy: RetryPolicy.Policy
   readonly timeout: Duration.Duration
@@ -121,8 +122,7 @@ interface Prepared {
 
 /** @internal */
 export const make = (deps: Deps): Execute => {
-  const { client, events, semaphore, tokens } = deps
-  const withPermit = semaphore.withPermits(1)
+  const { client, events, tokens, withPermit } = deps
 
   const prepare = (
     request: HttpClientRequest.HttpClientRequest,

@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { Salesforce } from "../Salesforce.js"
+import * as Limiter from "./limiter.js"
 import * as Pipeline from "./pipeline.js"
 import * as Rest from "./rest.js"
 
@@ -26,13 +27,13 @@ export const make = (
     const config = yield* SalesforceConfig
     const policy = options.retryPolicy ?? (yield* RetryPolicy.RetryPolicy)
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 100))
-    const semaphore = yield* Effect.makeSemaphore(concurrency)
+    const limiter = yield* Limiter.make(concurrency)
     const execute = Pipeline.make({
       client,
       tokens,
       events,
       apiVersion: config.apiVersion,
-      semaphore,
+      withPermit: limiter.withPermit,
       clientName: options.clientName ?? "effect-salesforce",
       policy,
       timeout: Duration.decode(options.timeout ?? Duration.minutes(2))
