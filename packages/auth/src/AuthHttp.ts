@@ -79,7 +79,8 @@ export const make = (
   options: AuthHttp.Options = {}
 ): Effect.Effect<AuthHttp.Service, never, HttpClient.HttpClient | SalesforceEvents> =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
+    // no trace headers (traceparent, b3) to Salesforce
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const events = yield* SalesforceEvents
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const send: AuthHttp.Service["send"] = (request, { method }) =>
@@ -187,8 +188,15 @@ const connectionDetail = (reason: string, cause: unknown): string => {
   return typeof code === "string" ? `connection failed (${code})` : "connection failed"
 }
 
-/** Fetch follows redirects by default; an auth POST must not be redirected (and resent as GET). */
-const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+/**
+ * Run an HTTP effect with redirects off for `FetchHttpClient` (fetch follows them by default;
+ * other transports do not follow them at all). A redirect must not carry a credential or a
+ * token anywhere, nor turn a POST into a GET.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
     Effect.provideService(effect, FetchHttpClient.RequestInit, {
       ...Option.getOrElse(init, () => ({})),

@@ -259,3 +259,17 @@ describe("integration: events and orgs", () => {
       assert.strictEqual(yield* west.grants, 1)
     }))
 })
+
+describe("integration: trace context", () => {
+  it.scoped("no traceparent or b3 header reaches Salesforce, from the client or the auth layer, inside a span", () =>
+    Effect.gen(function*() {
+      const { control, sf } = yield* connect()
+      yield* sf.limits.pipe(Effect.withSpan("user.operation"))
+      const log = yield* control.requestLog
+      assert.isAbove(log.length, 1)
+      for (const entry of log) {
+        assert.notProperty(entry.headers, "traceparent", entry.path)
+        assert.notProperty(entry.headers, "b3", entry.path)
+      }
+    }))
+})

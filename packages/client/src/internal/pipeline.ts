@@ -4,13 +4,13 @@
  * and events.
  * @internal
  */
-import * as AccessToken from "@effect-salesforce/auth/AccessToken"
+import type * as AccessToken from "@effect-salesforce/auth/AccessToken"
+import { withoutRedirects } from "@effect-salesforce/auth/AuthHttp"
 import { isAuthError } from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import { SalesforceEvent } from "@effect-salesforce/auth/SalesforceEvent"
 import type { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
 import type { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -18,7 +18,6 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import type { Salesforce } from "../Salesforce.js"
 import { ConnectionError, InvalidRequestError, ServerError } from "../SalesforceError.js"
 import { authenticationError, errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson } from "./errors.js"
@@ -105,14 +104,6 @@ const isSuccess = (status: number) => (status >= 200 && status < 300) || status 
 /** Can a request that failed this way be sent again without risking a duplicate? */
 const safeToResend = (error: unknown): boolean =>
   !(error instanceof ServerError) && !(error instanceof ConnectionError && error.sent)
-
-/** Fetch follows redirects by default; a redirect must not carry the token anywhere. */
-const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))
 
 interface Prepared {
   readonly request: HttpClientRequest.HttpClientRequest

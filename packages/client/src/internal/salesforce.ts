@@ -21,7 +21,8 @@ export const make = (
   TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
 > =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
+    // no trace headers (traceparent, b3) to Salesforce; spans stay local
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const tokens = yield* TokenProvider
     const events = yield* SalesforceEvents
     const config = yield* SalesforceConfig
