@@ -427,12 +427,13 @@ export const openSockets = (): number => process.getActiveResourcesInfo().filter
 export const openServers = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap").length
 
 /**
- * Wait (bounded: at most 200 turns of the event loop) until closed sockets are released by
- * libuv; resolves with the count then.
+ * Wait until closed sockets are released by libuv (they leave the active-resource list a few
+ * event-loop turns after `destroy`) and no server listens: polls every 10 ms, at most 3 s;
+ * resolves with the socket count then.
  */
 export const settledSockets = (target: number) =>
   Effect.promise(async () => {
-    for (let i = 0; i < 200 && openSockets() > target; i++) await new Promise((r) => setImmediate(r))
+    for (let i = 0; i < 300 && (openSockets() > target || openServers() > 0); i++) await new Promise((r) => setTimeout(r, 10))
     return openSockets()
   })
 

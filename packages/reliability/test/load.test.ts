@@ -5,15 +5,12 @@
  */
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Undici from "@effect/platform-node/Undici"
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
@@ -36,15 +33,8 @@ import {
   witness
 } from "./harness.js"
 
-/** undici with at most 100 sockets to the emulator: requests beyond that queue inside undici. */
-const undici100 = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
-  Layer.provide(
-    Layer.scoped(
-      NodeHttpClient.Dispatcher,
-      Effect.acquireRelease(Effect.sync(() => new Undici.Agent({ connections: 100 })), (d) => Effect.promise(() => d.destroy()))
-    )
-  )
-)
+/** Let the event loop run (vitest's own RPC) during long CPU-bound loops. */
+const breathe = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, witness.loggerLayer)
 
@@ -52,11 +42,8 @@ describe("load: 10,000 concurrent requests", () => {
   it.scopedLive("the session expires in the middle: 0 failures, 1 refresh", () =>
     Effect.gen(function*() {
       const N = 10_000
-      // the client's own limit is raised to N (see the next test for why); undici holds 100 sockets
-      const { bus, control, grants, sf } = yield* connect("ClientCredentials", {
-        client: { concurrency: N },
-        transport: undici100
-      })
+      // the client's default concurrency limit (100) and undici's default pool
+      const { bus, control, grants, sf } = yield* connect("ClientCredentials")
       const [acme] = (yield* control.records("Account")).filter((r) => r["Name"] === "Acme")
       const id = String(acme!["Id"])
       yield* sf.sobject("Account").get(id)
@@ -108,36 +95,6 @@ describe("load: 10,000 concurrent requests", () => {
       assert.isAbove(rejected, 0, "the expiry hit requests in flight")
       assert.isAtLeast(yield* Ref.get(expiredAt), N / 2)
     }).pipe(observed))
-
-  // BUG (client): the concurrency limit is an Effect semaphore (`Effect.makeSemaphore` in
-  // packages/client/src/internal/salesforce.ts:31, used by `withPermits(1)` in
-  // internal/pipeline.ts:153). In effect 3.22.4 every release wakes *every* waiter
-  // (Semaphore.updateTakenUnsafe loops over all waiters while `free > 0`, and `free` only drops
-  // when a woken fiber runs), so N callers queued behind the limit cost O(N²) wake-ups:
-  // 1,000 queued callers take ~10 s, 2,000 ~44 s, 4,000 run out of memory. 10,000 concurrent
-  // requests with the default limit of 100 never finish. Fix: a FIFO limiter that wakes one
-  // waiter per release (e.g. a `Queue.bounded(concurrency)` of permits: take before, offer after).
-  it.live.fails("the default concurrency limit (100) holds 10,000 queued callers (stub transport, 30 s budget)", () =>
-    Effect.gen(function*() {
-      const N = 10_000
-      const stub = stubTransport("00Dstub000000000!AQcAQStubAccessTokenForTheSemaphoreCase")
-      witness.addSecret("stub access token", "00Dstub000000000!AQcAQStubAccessTokenForTheSemaphoreCase")
-      const started = performance.now()
-      const outcome = yield* Effect.gen(function*() {
-        const { sf } = yield* connect("ClientCredentials", { transport: stub.layer })
-        return yield* Effect.forEach(Array.from({ length: N }), () => Effect.either(sf.sobject("Account").get("001000000000001AAA")), {
-          concurrency: "unbounded"
-        })
-      }).pipe(Effect.scoped, noHang("30 seconds", "10,000 callers behind the default concurrency limit"), Effect.either)
-      const elapsed = performance.now() - started
-      figure("load.defaultLimit10k", {
-        requests: N,
-        settled: Either.isRight(outcome) ? outcome.right.length : 0,
-        ms: Math.round(elapsed),
-        sentBeforeDeadline: stub.requests() - 1
-      })
-      assert.isTrue(Either.isRight(outcome), Either.isLeft(outcome) ? String(outcome.left) : "")
-    }).pipe(observed), 60_000)
 })
 
 describe("load: interrupted callers", () => {
@@ -247,6 +204,7 @@ describe("load: sequential requests, memory, fibers and sockets", () => {
           const account = sf.sobject("Account")
           for (let i = 1; i <= N; i++) {
             yield* account.get("001000000000001AAA")
+            if (i % 1_000 === 0) yield* breathe
             if (i % 10_000 === 0) heaps.push(heapUsed())
           }
         }))
@@ -277,8 +235,9 @@ describe("load: sequential requests, memory, fibers and sockets", () => {
   it.live("sequential requests over real HTTP: bounded heap, no leaked fibers or sockets", () =>
     Effect.gen(function*() {
       const N = 5_000
-      const socketsBefore = openSockets()
+      const socketsBefore = yield* settledSockets(0) // sockets and servers of earlier tests finish closing first
       const serversBefore = openServers()
+      assert.strictEqual(serversBefore, 0, "no emulator of an earlier test is still listening")
       const rootsBefore = yield* rootFibers
       const heaps: Array<number> = []
       let inFlightAfter = -1
@@ -290,6 +249,7 @@ describe("load: sequential requests, memory, fibers and sockets", () => {
           for (let i = 1; i <= N; i++) {
             yield* sf.execute(HttpClientRequest.get(`${v}/limits`))
             if (i % 1_000 === 0) heaps.push(heapUsed())
+            if (i % 250 === 0) yield* breathe
           }
           inFlightAfter = (yield* control.counters).inFlight
           socketsWhileOpen = openSockets()
@@ -310,15 +270,15 @@ describe("load: sequential requests, memory, fibers and sockets", () => {
         socketsBefore,
         socketsWhileOpen,
         socketsAfter,
-        serversAfter: openServers() - serversBefore,
+        serversAfter: openServers(),
         fibersAliveAfter: aliveAfter,
         rootFibersBefore: rootsBefore,
         rootFibersAfter: rootsAfter,
         emulatorInFlightAfter: inFlightAfter
       })
       assert.isBelow(growth, 16 * 1024 * 1024)
-      assert.strictEqual(socketsAfter, socketsBefore, "every socket is closed with the scope")
-      assert.strictEqual(openServers(), serversBefore, "the emulator stopped listening")
+      assert.isAtMost(socketsAfter, socketsBefore, "every socket is closed with the scope")
+      assert.strictEqual(openServers(), 0, "the emulator stopped listening")
       assert.strictEqual(aliveAfter, 0)
       assert.isAtMost(rootsAfter, rootsBefore)
       assert.strictEqual(inFlightAfter, 0)
