@@ -18,6 +18,8 @@ import { fileURLToPath } from "node:url"
 import { request as undiciRequest } from "undici"
 import { startEmulatorProcess } from "./emulatorProcess.js"
 import { loadJsforce } from "./jsforce.js"
+// the signing code of JwtBearer itself (internal: not part of the public API)
+import * as jwtInternal from "../packages/auth/src/internal/jwt.js"
 
 interface Row {
   readonly name: string
@@ -233,11 +235,12 @@ const jwtCpu = Effect.gen(function*() {
   const key = crypto.createPrivateKey(pem)
   const b64 = (s: string) => Buffer.from(s).toString("base64url")
   const N = 400
-  const cpu = (f: () => void) => {
-    const start = process.cpuUsage()
-    f()
-    const used = process.cpuUsage(start)
-    return (used.user + used.system) / 1000
+  // main-thread time: both sides are CPU-bound here (the transport is a stub), and process.cpuUsage
+  // would also count the GC's and the loader's helper threads
+  const cpu = async (f: () => void | Promise<void>) => {
+    const start = performance.now()
+    await f()
+    return performance.now() - start
   }
   const bare = () =>
     cpu(() => {
@@ -247,14 +250,36 @@ const jwtCpu = Effect.gen(function*() {
         crypto.sign("sha256", Buffer.from(input), key).toString("base64url")
       }
     })
-  const ours = () => cpu(() => Effect.runSync(Effect.forEach(Array.from({ length: N }), () => Effect.ignore(provider.refresh()), { discard: true })))
-  ours()
-  bare()
+  // each refresh is a whole login: claims, RS256 signature, form body, send (stubbed), decode
+  const ours = () =>
+    cpu(() => Effect.runPromise(Effect.forEach(Array.from({ length: N }), () => Effect.ignore(provider.refresh()), { discard: true })))
+  yield* Effect.promise(ours)
+  yield* Effect.promise(bare)
   let best = { ours: Infinity, bare: Infinity }
-  for (let round = 0; round < 3; round++) best = { ours: Math.min(best.ours, ours()), bare: Math.min(best.bare, bare()) }
+  for (let round = 0; round < 3; round++) {
+    best = { ours: Math.min(best.ours, yield* Effect.promise(ours)), bare: Math.min(best.bare, yield* Effect.promise(bare)) }
+  }
+  // the assertion alone, through the method's own signing code, with the key parsed at layer build
+  const keyOnce = jwtInternal.parsePrivateKey(pem, undefined)
+  if (keyOnce._tag === "Left") return yield* Effect.dieMessage("key")
+  const assertionOnly = () =>
+    cpu(() => {
+      for (let i = 0; i < N; i++) {
+        jwtInternal.sign({ iss: "3MVG9Bench", sub: "bench@example.com", aud: "https://login.salesforce.com", exp: Math.floor(Date.now() / 1000) + 180 }, keyOnce.right)
+      }
+    })
+  let assertionBest = Infinity
+  for (let round = 0; round < 3; round++) assertionBest = Math.min(assertionBest, yield* Effect.promise(assertionOnly))
+  const assertionRatio = assertionBest / best.bare
+  record({
+    name: `JWT assertion CPU × ${N} (key parsed once)`,
+    figure: `${(assertionBest / N).toFixed(3)} ms/assertion vs ${(best.bare / N).toFixed(3)} ms/crypto.sign = ${assertionRatio.toFixed(2)}×`,
+    target: "≤ 1.2×",
+    met: assertionRatio <= 1.2
+  })
   const ratio = best.ours / best.bare
   record({
-    name: `JWT login CPU × ${N}`,
+    name: `JWT whole login × ${N} (stub transport)`,
     figure: `${(best.ours / N).toFixed(3)} ms/login vs ${(best.bare / N).toFixed(3)} ms/crypto.sign = ${ratio.toFixed(2)}×`,
     target: "≤ 1.2×",
     met: ratio <= 1.2

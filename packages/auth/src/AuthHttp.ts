@@ -118,7 +118,7 @@ export const make = (
           durationMillis: finished - started
         }))
         return response
-      }).pipe(Effect.withSpan("AuthHttp.send", { attributes: { "salesforce.auth.method": method } }))
+      }).pipe(Effect.withSpan("AuthHttp.send", { captureStackTrace: false, attributes: { "salesforce.auth.method": method } }))
     return { send }
   })
 

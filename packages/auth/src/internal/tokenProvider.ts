@@ -87,6 +87,7 @@ export const makeWithEvents = <R>(
             })
         }),
         Effect.withSpan("TokenProvider.acquire", {
+          captureStackTrace: false,
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
         }),
         Effect.provide(context)
