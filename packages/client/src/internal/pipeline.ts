@@ -20,6 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { Salesforce } from "../Salesforce.js"
 import { ConnectionError, InvalidRequestError, ServerError } from "../SalesforceError.js"
+import { BufferedResponse } from "./response.js"
 import { authenticationError, errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson } from "./errors.js"
 
 /** What the pipeline is built from. @internal */
@@ -97,7 +98,6 @@ const errorCode = (cause: unknown, depth = 0): string | undefined => {
   return errorCode(c.cause, depth + 1)
 }
 
-const nullBodyStatus = (status: number) => status === 101 || status === 204 || status === 205 || status === 304
 
 const isSuccess = (status: number) => (status >= 200 && status < 300) || status === 304
 
@@ -197,13 +197,7 @@ export const make = (deps: Deps): Execute => {
     }))
 
   const toResponse = (prepared: Prepared, exchange: Exchange, headers: Headers.Headers) =>
-    HttpClientResponse.fromWeb(
-      prepared.request,
-      new Response(nullBodyStatus(exchange.status) ? null : exchange.text, {
-        status: exchange.status,
-        headers: headers as Record<string, string>
-      })
-    )
+    new BufferedResponse(prepared.request, exchange.status, headers, exchange.text)
 
   return (request, options = {}) => {
     const policy = options.retryPolicy ?? deps.policy
