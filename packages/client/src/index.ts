@@ -10,3 +10,9 @@ export * as Salesforce from "./Salesforce.js"
  * @since 0.1.0
  */
 export * as SalesforceError from "./SalesforceError.js"
+
+/**
+ * Safe SOQL literals and a `soql` tagged template.
+ * @since 0.1.0
+ */
+export * as Soql from "./Soql.js"
