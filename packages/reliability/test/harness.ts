@@ -182,7 +182,7 @@ export const makeWitness = () => {
     /** Flush, then assert that no secret was seen anywhere; returns the figures. */
     assertClean: Effect.gen(function*() {
       yield* flush
-      const summary = { secrets: secrets.size, texts, events: eventCount, ...scanned, hits: hits.length }
+      const summary: Record<string, number> = { secrets: secrets.size, texts, events: eventCount, ...scanned, hits: hits.length }
       assert.deepStrictEqual(
         hits.map((h) => `${h.secret} in ${h.source}: …${h.excerpt}`),
         [],
