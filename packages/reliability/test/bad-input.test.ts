@@ -340,7 +340,7 @@ describe("bad input: configuration (refused before any request)", () => {
       assert.deepStrictEqual(wire.sent, [], "no credential left the process")
     }).pipe(observed))
 
-  // BUG (auth): a base URL that fails to parse is echoed in the error (SalesforceConfig.ts:99,
+  // BUG (auth): a base URL that fails to parse is echoed in the error (packages/auth/src/SalesforceConfig.ts:109,
   // `"${truncate(String(input), 60)}" is not a URL`), so credentials embedded in a mistyped URL
   // (missing ":" after the scheme) end up in the message and in logs. The parseable variant is
   // refused without the echo ("the URL must not carry credentials"). Suggested fix: before

@@ -90,6 +90,30 @@ describe("faults: 503 then success", () => {
     }).pipe(observed))
 })
 
+// BUG (auth): SoapLogin maps *every* SOAP fault to AuthenticationError (packages/auth/src/SoapLogin.ts:150,
+// checked before `AuthHttp.transientStatus`), so Salesforce's transient faults (`sf:SERVER_UNAVAILABLE`,
+// `sf:UNKNOWN_EXCEPTION`, `sf:REQUEST_LIMIT_EXCEEDED`; SOAP faults always come with HTTP 500) are treated
+// as a definite "no": never retried and remembered for the 5-minute cool-down, so one blip blocks logins
+// for 5 minutes. Suggested fix: for a fault whose code is in a transient set (SERVER_UNAVAILABLE,
+// UNKNOWN_EXCEPTION, REQUEST_LIMIT_EXCEEDED, REQUEST_RUNNING_TOO_LONG), return a TransportError
+// (reason "Status", the HTTP status, the code in `detail`) so the RetryPolicy retries it.
+it.scopedLive.fails("SoapLogin: a transient SOAP fault (SERVER_UNAVAILABLE) is retried like a 503", () =>
+  Effect.gen(function*() {
+    const { control, grants, provider, requestsTo } = yield* connect("SoapLogin")
+    yield* inject(control, {
+      path: "/services/Soap/u/64.0",
+      kind: {
+        _tag: "Status",
+        status: 500,
+        headers: { "content-type": "text/xml;charset=UTF-8" },
+        body: `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault><faultcode>sf:SERVER_UNAVAILABLE</faultcode><faultstring>SERVER_UNAVAILABLE: server temporarily unavailable</faultstring><detail><sf:UnexpectedErrorFault><sf:exceptionCode>SERVER_UNAVAILABLE</sf:exceptionCode><sf:exceptionMessage>server temporarily unavailable</sf:exceptionMessage></sf:UnexpectedErrorFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
+      }
+    })
+    yield* provider.get.pipe(noHang("20 seconds", "token after a transient SOAP fault"))
+    assert.strictEqual(yield* requestsTo("/services/Soap/u/64.0"), 2)
+    assert.strictEqual(yield* grants, 1)
+  }).pipe(observed))
+
 describe("faults: 429", () => {
   it.scopedLive("token endpoint 429 with Retry-After: 1 is honoured, then a grant", () =>
     Effect.gen(function*() {
