@@ -14,7 +14,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { InvalidConfigError } from "./AuthError.js"
-import { isLoopback, parseUrl, truncate } from "./internal/url.js"
+import { isLoopback, parseUrl, quoteUrl, truncate } from "./internal/url.js"
 
 /**
  * @since 0.1.0
@@ -106,7 +106,7 @@ export const parseBaseUrl = (
 ): Effect.Effect<URL, InvalidConfigError> => {
   const fail = (detail: string) => Effect.fail(new InvalidConfigError({ field: "baseUrl", detail }))
   const url = typeof input === "string" ? parseUrl(input.trim()) : input
-  if (url === undefined) return fail(`"${truncate(String(input), 60)}" is not a URL; expected https://<MyDomain>.my.salesforce.com`)
+  if (url === undefined) return fail(`"${quoteUrl(String(input), 60)}" is not a URL; expected https://<MyDomain>.my.salesforce.com`)
   if (url.username !== "" || url.password !== "") return fail("the URL must not carry credentials")
   if (url.search !== "" || url.hash !== "" || (url.pathname !== "/" && url.pathname !== "")) {
     return fail(`expected a bare host such as https://${url.host}, without a path, query or fragment`)

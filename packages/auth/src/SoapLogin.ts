@@ -37,7 +37,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { AuthenticationError, InvalidConfigError, MalformedResponseError } from "./AuthError.js"
+import { AuthenticationError, InvalidConfigError, MalformedResponseError, TransportError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as soap from "./internal/soap.js"
@@ -60,6 +60,9 @@ export const name = "SoapLogin"
  * @category constants
  */
 export const defaultSoapApiVersion = "64.0"
+
+/** SOAP faults that say "try again later" rather than "no": retried, never remembered. */
+const transientFaults: ReadonlySet<string> = new Set(["SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"])
 
 /**
  * @since 0.1.0
@@ -147,6 +150,16 @@ export const make = (
       const malformed = (detail: string) =>
         new MalformedResponseError({ method: name, request: response.description, status: response.status, detail })
       const parsed = soap.parseResponse(response.body)
+      if (parsed._tag === "Fault" && transientFaults.has(parsed.code)) {
+        // Salesforce is busy or broke mid-request: worth another try, not a "no" to remember
+        return yield* new TransportError({
+          method: name,
+          reason: "Status",
+          request: response.description,
+          status: response.status,
+          detail: `SOAP fault ${parsed.code}: ${scrub(parsed.message, secrets)}`
+        })
+      }
       if (parsed._tag === "Fault") {
         return yield* new AuthenticationError({
           method: name,

@@ -90,14 +90,10 @@ describe("faults: 503 then success", () => {
     }).pipe(observed))
 })
 
-// BUG (auth): SoapLogin maps *every* SOAP fault to AuthenticationError (packages/auth/src/SoapLogin.ts:150,
-// checked before `AuthHttp.transientStatus`), so Salesforce's transient faults (`sf:SERVER_UNAVAILABLE`,
-// `sf:UNKNOWN_EXCEPTION`, `sf:REQUEST_LIMIT_EXCEEDED`; SOAP faults always come with HTTP 500) are treated
-// as a definite "no": never retried and remembered for the 5-minute cool-down, so one blip blocks logins
-// for 5 minutes. Suggested fix: for a fault whose code is in a transient set (SERVER_UNAVAILABLE,
-// UNKNOWN_EXCEPTION, REQUEST_LIMIT_EXCEEDED, REQUEST_RUNNING_TOO_LONG), return a TransportError
-// (reason "Status", the HTTP status, the code in `detail`) so the RetryPolicy retries it.
-it.scopedLive.fails("SoapLogin: a transient SOAP fault (SERVER_UNAVAILABLE) is retried like a 503", () =>
+// Regression: SoapLogin once mapped every SOAP fault to AuthenticationError, so Salesforce's transient faults
+// (`sf:SERVER_UNAVAILABLE`, `sf:UNKNOWN_EXCEPTION`, always with HTTP 500) were never retried and blocked logins
+// for the whole cool-down. They are TransportErrors now, retried by the RetryPolicy.
+it.scopedLive("SoapLogin: a transient SOAP fault (SERVER_UNAVAILABLE) is retried like a 503", () =>
   Effect.gen(function*() {
     const { control, grants, provider, requestsTo } = yield* connect("SoapLogin")
     yield* inject(control, {

@@ -23,7 +23,7 @@ export const parseUrl = (input: string): URL | undefined => {
  */
 export const checkInstanceUrl = (input: string): Effect.Effect<string, string> => {
   const url = parseUrl(input)
-  if (url === undefined) return Effect.fail(`"${truncate(input)}" is not a URL`)
+  if (url === undefined) return Effect.fail(`"${quoteUrl(input)}" is not a URL`)
   if (url.username !== "" || url.password !== "") return Effect.fail("a URL must not carry credentials")
   if (url.protocol === "https:") return Effect.succeed(url.origin)
   if (url.protocol === "http:" && isLoopback(url.hostname)) return Effect.succeed(url.origin)
@@ -35,3 +35,11 @@ export const checkInstanceUrl = (input: string): Effect.Effect<string, string> =
 
 /** @internal */
 export const truncate = (s: string, max = 80): string => (s.length > max ? `${s.slice(0, max)}…` : s)
+
+/**
+ * A user-typed URL safe to quote in an error: anything between `//` or the scheme and an `@`
+ * (a `user:password@` part, even in a malformed URL) is replaced, then truncated.
+ * @internal
+ */
+export const quoteUrl = (s: string, max = 80): string =>
+  truncate(s.includes("@") ? s.replace(/^([a-z][a-z0-9+.-]*:?\/*)?.*@/i, "$1<credentials>@") : s, max)
