@@ -79,8 +79,11 @@ export const make = (
   options: AuthHttp.Options = {}
 ): Effect.Effect<AuthHttp.Service, never, HttpClient.HttpClient | SalesforceEvents> =>
   Effect.gen(function*() {
-    // no trace headers (traceparent, b3) to Salesforce
-    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    // no trace headers (traceparent, b3) to Salesforce; our `AuthHttp.send` span replaces the platform's
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.withTracerDisabledWhen(() => true)
+    )
     const events = yield* SalesforceEvents
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const send: AuthHttp.Service["send"] = (request, { method }) =>
@@ -110,6 +113,7 @@ export const make = (
           withoutRedirects
         )
         const finished = yield* Clock.currentTimeMillis
+        yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
         yield* events.publish(SalesforceEvent.Response({
           source: "auth",
           method: request.method,

@@ -191,6 +191,7 @@ export const make = (deps: Deps): Execute => {
         status: response.status,
         durationMillis: finished - started
       }))
+      yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
       const usage = parseApiUsage(response.headers["sforce-limit-info"])
       if (usage !== undefined) yield* events.publish(SalesforceEvent.ApiUsage(usage))
       return { exchange: { status: response.status, headers: response.headers, text, description }, headers: response.headers }

@@ -21,8 +21,13 @@ export const make = (
   TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
 > =>
   Effect.gen(function*() {
-    // no trace headers (traceparent, b3) to Salesforce; spans stay local
-    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    // No trace headers (traceparent, b3) to Salesforce, and no platform `http.client` span under our own
+    // `Salesforce.execute` span: it would be a second client span per attempt, and it records every
+    // header and the full query string (SOQL, which can hold personal data) as attributes.
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.withTracerDisabledWhen(() => true)
+    )
     const tokens = yield* TokenProvider
     const events = yield* SalesforceEvents
     const config = yield* SalesforceConfig
