@@ -36,7 +36,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { InvalidConfigError } from "./AuthError.js"
@@ -119,25 +118,14 @@ export const make = (
     const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
     const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
 
-    const lifetime = (response: oauth.TokenResponse) =>
-      timeout !== undefined
-        ? Effect.succeed<Duration.DurationInput | undefined>(timeout)
-        : options.introspect !== true
-        ? Effect.succeed(undefined)
-        : oauth.introspectLifetime(http, {
-          method: name,
-          baseUrl,
-          token: response.access_token,
-          issuedAtMillis: oauth.issuedAtMillis(response),
-          clientId,
-          clientSecret
-        }).pipe(
-          Effect.map(Option.getOrUndefined),
-          // the token itself is good: without its expiry it is kept until rejected
-          Effect.catchAll((error) =>
-            Effect.as(Effect.logWarning(`${name}: introspection failed, expiry unknown: ${error.message}`), undefined)
-          )
-        )
+    const lifetime = oauth.lifetime(http, {
+      method: name,
+      baseUrl: baseUrl,
+      timeout,
+      introspect: options.introspect,
+      clientId,
+      clientSecret
+    })
 
     const acquire = Effect.gen(function*() {
       const response = yield* oauth.requestToken(http, {

@@ -102,8 +102,7 @@ export type Options =
  * @category constructors
  */
 export const defaultAudience = (baseUrl: URL): string =>
-  isSandbox({ baseUrl, apiVersion: "" }) || baseUrl.hostname.includes(".scratch.my.")
-    ? "https://test.salesforce.com"
+  isSandbox({ baseUrl, apiVersion: "" }) ? "https://test.salesforce.com"
     : "https://login.salesforce.com"
 
 const invalid = (field: string, detail: string) => new InvalidConfigError({ field, detail })

@@ -32,7 +32,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
@@ -117,24 +116,14 @@ export const make = (
         }
       })
 
-    const lifetime = (response: oauth.TokenResponse) =>
-      timeout !== undefined
-        ? Effect.succeed<Duration.DurationInput | undefined>(timeout)
-        : options.introspect !== true || clientSecret === undefined
-        ? Effect.succeed(undefined)
-        : oauth.introspectLifetime(http, {
-          method: name,
-          baseUrl: config.baseUrl,
-          token: response.access_token,
-          issuedAtMillis: oauth.issuedAtMillis(response),
-          clientId,
-          clientSecret
-        }).pipe(
-          Effect.map(Option.getOrUndefined),
-          Effect.catchAll((error) =>
-            Effect.as(Effect.logWarning(`${name}: introspection failed, expiry unknown: ${error.message}`), undefined)
-          )
-        )
+    const lifetime = oauth.lifetime(http, {
+      method: name,
+      baseUrl: config.baseUrl,
+      timeout,
+      introspect: options.introspect,
+      clientId,
+      clientSecret
+    })
 
     const acquire = Effect.gen(function*() {
       const used = yield* Ref.get(current)

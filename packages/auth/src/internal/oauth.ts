@@ -8,6 +8,7 @@
  * @internal
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -76,12 +77,16 @@ export const describeIssues = (error: ParseResult.ParseError): string => {
   return [...new Set(parts)].join("; ")
 }
 
+const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse, { errors: "all", onExcessProperty: "ignore" })
+const decodeIntrospection = Schema.decodeUnknownEither(IntrospectionResponse, { errors: "all", onExcessProperty: "ignore" })
+const decodeErrorResponse = Schema.decodeUnknownEither(ErrorResponse, { onExcessProperty: "ignore" })
+
 /**
- * Decode a JSON body with `schema`: `MalformedResponseError` saying what was wrong.
+ * Decode a JSON body with a decoder built once: `MalformedResponseError` saying what was wrong.
  * @internal
  */
-export const decodeJson = <A, I>(
-  schema: Schema.Schema<A, I>,
+export const decodeJson = <A>(
+  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
   response: AuthHttp.AuthHttp.Response,
   method: string,
   what: string
@@ -93,7 +98,7 @@ export const decodeJson = <A, I>(
   if (typeof json.right !== "object" || json.right === null || Array.isArray(json.right)) {
     return Effect.fail(malformed(`${what}: expected a JSON object`))
   }
-  const decoded = Schema.decodeUnknownEither(schema)(json.right, { errors: "all", onExcessProperty: "ignore" })
+  const decoded = decode(json.right)
   return Either.isLeft(decoded)
     ? Effect.fail(malformed(`${what}: ${describeIssues(decoded.left)}`))
     : Effect.succeed(decoded.right)
@@ -118,7 +123,7 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
   Effect.gen(function*() {
     const parsed = Either.flatMap(
       parseJson(response.body),
-      (json) => Schema.decodeUnknownEither(ErrorResponse)(json, { onExcessProperty: "ignore" })
+      (json) => decodeErrorResponse(json)
     )
     const error = Either.getRight(parsed)
     if (Option.isSome(error) && isConcurrentRequest(error.value.error_description)) {
@@ -173,7 +178,7 @@ export const requestToken = (
     )
     const response = yield* http.send(request, { method: options.method })
     if (response.status !== 200) return yield* failure(response, options.method)
-    return yield* decodeJson(TokenResponse, response, options.method, "token response")
+    return yield* decodeJson(decodeTokenResponse, response, options.method, "token response")
   })
 
 /**
@@ -205,12 +210,48 @@ export const introspectLifetime = (
     )
     const response = yield* http.send(request, { method: options.method })
     if (response.status !== 200) return yield* failure(response, options.method)
-    const answer = yield* decodeJson(IntrospectionResponse, response, options.method, "introspection response")
+    const answer = yield* decodeJson(decodeIntrospection, response, options.method, "introspection response")
     if (!answer.active || answer.exp === undefined) return Option.none()
     const issued = answer.iat !== undefined ? answer.iat * 1000 : options.issuedAtMillis
     if (issued === undefined) return Option.none()
     return Option.some(Math.max(0, answer.exp * 1000 - issued))
   })
+
+/**
+ * How long a token from the token endpoint lives, per a method's options: the configured
+ * `timeout` when given; else, when `introspect` is on (and there is a client secret to
+ * introspect with), the lifetime introspection reports; else unknown (kept until rejected).
+ * A failed introspection only leaves the expiry unknown: the token itself is good.
+ * @internal
+ */
+export const lifetime = (
+  http: AuthHttp.AuthHttp.Service,
+  options: {
+    readonly method: string
+    readonly baseUrl: URL
+    readonly timeout: Duration.Duration | undefined
+    readonly introspect: boolean | undefined
+    readonly clientId: string
+    readonly clientSecret: Redacted.Redacted<string> | undefined
+  }
+) =>
+(response: TokenResponse): Effect.Effect<Duration.DurationInput | undefined> => {
+  if (options.timeout !== undefined) return Effect.succeed(options.timeout)
+  if (options.introspect !== true || options.clientSecret === undefined) return Effect.succeed(undefined)
+  return introspectLifetime(http, {
+    method: options.method,
+    baseUrl: options.baseUrl,
+    token: response.access_token,
+    issuedAtMillis: issuedAtMillis(response),
+    clientId: options.clientId,
+    clientSecret: options.clientSecret
+  }).pipe(
+    Effect.map(Option.getOrUndefined),
+    Effect.catchAll((error) =>
+      Effect.as(Effect.logWarning(`${options.method}: introspection failed, expiry unknown: ${error.message}`), undefined)
+    )
+  )
+}
 
 /** `issued_at` (a string of epoch milliseconds) as a number, if usable. @internal */
 export const issuedAtMillis = (response: TokenResponse): number | undefined => {
