@@ -66,8 +66,8 @@ export declare namespace AuthHttp {
    * @category models
    */
   export interface Options {
-    /** Per-request timeout, body included. Default 30 seconds. */
-    readonly timeout?: Duration.DurationInput | undefined
+    /** Bound on one HTTP request, body included. Default 30 seconds. */
+    readonly requestTimeout?: Duration.DurationInput | undefined
   }
 }
 
@@ -85,7 +85,7 @@ export const make = (
       HttpClient.withTracerDisabledWhen(() => true)
     )
     const events = yield* SalesforceEvents
-    const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+    const timeout = Duration.decode(options.requestTimeout ?? Duration.seconds(30))
     const send: AuthHttp.Service["send"] = (request, { method }) =>
       Effect.gen(function*() {
         const url = describeUrl(request.url)

@@ -26,23 +26,17 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type * as Scope from "effect/Scope"
-import type { InvalidConfigError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
 import { SalesforceConfig } from "./SalesforceConfig.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
-import * as TokenProvider from "./TokenProvider.js"
 
 /**
  * The provider name in events and errors.
@@ -69,14 +63,32 @@ export interface Options extends method.CommonOptions {
    * use in this process.
    */
   readonly onRotate?: ((refreshToken: Redacted.Redacted<string>) => Effect.Effect<void, unknown>) | undefined
-  /** How long an access token lives (the app's or org's session timeout), if known. */
-  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * How long an access token lives (the app's or org's session timeout), if known, such as
+   * `"2 hours"` (a bare number is milliseconds). Must be longer than `expiryMargin`.
+   */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
   /**
    * Learn each access token's expiry from `/services/oauth2/introspect` (needs `clientSecret`;
-   * one extra call per token). Used only without `timeout`. Default `false`.
+   * one extra call per token). Used only without `tokenLifetime`. Default `false`.
    */
   readonly introspect?: boolean | undefined
 }
+
+/** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
+const credentials = {
+  clientId: Config.string("SALESFORCE_CLIENT_ID"),
+  clientSecret: method.optionalRedacted("SALESFORCE_CLIENT_SECRET"),
+  refreshToken: Config.redacted("SALESFORCE_REFRESH_TOKEN")
+}
+
+/**
+ * The options of {@link layerConfig}: the credentials as `Config`, the rest as plain values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfigOptions = method.ConfigOptions<Options, keyof typeof credentials>
 
 /**
  * Build a `TokenProvider` for the refresh-token flow. Fails with `InvalidConfigError` (before
@@ -85,13 +97,7 @@ export interface Options extends method.CommonOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options
-): Effect.Effect<
-  TokenProvider.TokenProvider.Service,
-  InvalidConfigError,
-  Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
+export const make: method.Make<Options> = (options) =>
   Effect.gen(function*() {
     const config = yield* SalesforceConfig
     const events = yield* SalesforceEvents
@@ -100,13 +106,13 @@ export const make = (
       ? undefined
       : yield* method.requireSecret("clientSecret", options.clientSecret)
     const current = yield* Ref.make(yield* method.requireSecret("refreshToken", options.refreshToken))
-    const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const tokenLifetime = yield* method.tokenLifetime(options)
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const rotate = (next: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
         yield* Ref.set(current, next)
-        yield* events.publish(SalesforceEvent.RefreshTokenRotated({ provider: name, refreshToken: next }))
+        yield* events.publish(SalesforceEvent.RefreshTokenRotated({ authMethod: name, refreshToken: next }))
         if (options.onRotate !== undefined) {
           yield* Effect.suspend(() => options.onRotate!(next)).pipe(
             Effect.catchAllCause(() =>
@@ -119,7 +125,7 @@ export const make = (
     const lifetime = oauth.lifetime(http, {
       method: name,
       baseUrl: config.baseUrl,
-      timeout,
+      tokenLifetime,
       introspect: options.introspect,
       clientId,
       clientSecret
@@ -136,27 +142,19 @@ export const make = (
       if (response.refresh_token !== undefined && Redacted.value(response.refresh_token) !== Redacted.value(used)) {
         yield* Effect.uninterruptible(rotate(response.refresh_token))
       }
-      return {
-        accessToken: response.access_token,
-        instanceUrl: response.instance_url,
-        expiresIn: yield* lifetime(response)
-      } satisfies TokenProvider.TokenProvider.Grant
+      return oauth.grant(response, yield* lifetime(response))
     })
 
-    return yield* TokenProvider.make({ name, acquire, ...method.providerOptions(options) })
+    return yield* method.provider(name, acquire, options)
   })
+
+const layers = method.layers(make, credentials)
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> => Layer.scoped(TokenProvider.TokenProvider, make(options))
+export const layer = layers.layer
 
 /**
  * {@link layer} from configuration. By default: `SALESFORCE_CLIENT_ID`,
@@ -166,33 +164,4 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config:
-    & {
-      readonly clientId?: Config.Config<string> | undefined
-      readonly clientSecret?: Config.Config<Redacted.Redacted<string> | undefined> | undefined
-      readonly refreshToken?: Config.Config<Redacted.Redacted<string>> | undefined
-    }
-    & Omit<Options, "clientId" | "clientSecret" | "refreshToken"> = {}
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError | ConfigError.ConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({
-        clientId: config.clientId ?? Config.string("SALESFORCE_CLIENT_ID"),
-        clientSecret: config.clientSecret ?? method.optionalRedacted("SALESFORCE_CLIENT_SECRET"),
-        refreshToken: config.refreshToken ?? Config.redacted("SALESFORCE_REFRESH_TOKEN")
-      }),
-      (credentials) =>
-        layer({
-          ...method.pickCommon(config),
-          onRotate: config.onRotate,
-          timeout: config.timeout,
-          introspect: config.introspect,
-          ...credentials
-        })
-    )
-  )
+export const layerConfig = layers.layerConfig

@@ -82,8 +82,11 @@ export declare namespace TokenProvider {
    * @category models
    */
   export interface Options<R = never> {
-    /** A name for events, spans and errors, such as `"SoapLogin"`. Default `"Custom"`. */
-    readonly name?: string | undefined
+    /**
+     * The auth method's name in events (`authMethod`), spans (`salesforce.auth.method`) and
+     * errors (`method`), such as `"SoapLogin"`. Default `"Custom"`.
+     */
+    readonly authMethod?: string | undefined
     /** Acquire a new token from scratch. */
     readonly acquire: Effect.Effect<Grant, AuthError, R>
     /** Replace an existing token (given); defaults to `acquire`. */
@@ -140,7 +143,7 @@ export const minimumRefreshInterval: Duration.Duration = Duration.millis(interna
  * @example
  * ```ts
  * const provider = TokenProvider.make({
- *   name: "Vault",
+ *   authMethod: "Vault",
  *   acquire: Effect.map(fetchFromVault, (t) => ({
  *     accessToken: Redacted.make(t.token),
  *     instanceUrl: t.instanceUrl,
@@ -264,7 +267,7 @@ export const layerTest = (options: {
           } satisfies TokenProvider.Grant
         })
       const service = yield* internal.makeWithEvents({
-        name: "Test",
+        authMethod: "Test",
         acquire: issue(acquisitions),
         refresh: () => issue(refreshes),
         failureCooldown: 0,

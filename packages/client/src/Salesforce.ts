@@ -122,8 +122,8 @@ export declare namespace Salesforce {
     readonly allowResend?: boolean | undefined
     /** Extra request headers, such as `Sforce-Duplicate-Rule-Header`. */
     readonly headers?: Readonly<Record<string, string>> | undefined
-    /** Bound on one attempt (send and read the body). Default: the client's `timeout`. */
-    readonly timeout?: Duration.DurationInput | undefined
+    /** Bound on one attempt (send and read the body). Default: the client's `requestTimeout`. */
+    readonly requestTimeout?: Duration.DurationInput | undefined
   }
 
   /**
@@ -138,7 +138,7 @@ export declare namespace Salesforce {
     /** The retry policy; default: the `RetryPolicy` in context when the client is built. */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
     /** Bound on one attempt (send and read the body). Default 2 minutes. */
-    readonly timeout?: Duration.DurationInput | undefined
+    readonly requestTimeout?: Duration.DurationInput | undefined
   }
 
   /**

@@ -256,12 +256,12 @@ describe("execute: retries", () => {
 
   it.scoped("an attempt that hangs times out with a ConnectionError, and a GET is retried", () =>
     Effect.gen(function*() {
-      const { sent, sf } = yield* setup((_, i) => (i === 0 ? Effect.never : ok), { timeout: "30 seconds" })
+      const { sent, sf } = yield* setup((_, i) => (i === 0 ? Effect.never : ok), { requestTimeout: "30 seconds" })
       const fiber = yield* Effect.fork(sf.execute(get("limits")))
       yield* TestClock.adjust("30 seconds")
       yield* Fiber.join(fiber)
       assert.strictEqual(sent.length, 2)
-      const { sf: sf2 } = yield* setup(() => Effect.never, { timeout: "1 second", retryPolicy: RetryPolicy.none })
+      const { sf: sf2 } = yield* setup(() => Effect.never, { requestTimeout: "1 second", retryPolicy: RetryPolicy.none })
       const failing = yield* Effect.fork(Effect.flip(sf2.execute(get("limits"))))
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(failing)

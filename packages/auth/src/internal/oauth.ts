@@ -17,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type AuthError, AuthenticationError, MalformedResponseError, TransportError } from "../AuthError.js"
 import * as AuthHttp from "../AuthHttp.js"
+import type { TokenProvider } from "../TokenProvider.js"
 
 /** A successful token response (unknown fields are ignored). @internal */
 export const TokenResponse = Schema.Struct({
@@ -219,7 +220,7 @@ export const introspectLifetime = (
 
 /**
  * How long a token from the token endpoint lives, per a method's options: the configured
- * `timeout` when given; else, when `introspect` is on (and there is a client secret to
+ * `tokenLifetime` when given; else, when `introspect` is on (and there is a client secret to
  * introspect with), the lifetime introspection reports; else unknown (kept until rejected).
  * A failed introspection only leaves the expiry unknown: the token itself is good.
  * @internal
@@ -229,14 +230,14 @@ export const lifetime = (
   options: {
     readonly method: string
     readonly baseUrl: URL
-    readonly timeout: Duration.Duration | undefined
+    readonly tokenLifetime: Duration.Duration | undefined
     readonly introspect: boolean | undefined
     readonly clientId: string
     readonly clientSecret: Redacted.Redacted<string> | undefined
   }
 ) =>
 (response: TokenResponse): Effect.Effect<Duration.DurationInput | undefined> => {
-  if (options.timeout !== undefined) return Effect.succeed(options.timeout)
+  if (options.tokenLifetime !== undefined) return Effect.succeed(options.tokenLifetime)
   if (options.introspect !== true || options.clientSecret === undefined) return Effect.succeed(undefined)
   return introspectLifetime(http, {
     method: options.method,
@@ -252,6 +253,13 @@ export const lifetime = (
     )
   )
 }
+
+/** The grant a token response gives, with its lifetime if known. @internal */
+export const grant = (response: TokenResponse, expiresIn: Duration.DurationInput | undefined): TokenProvider.Grant => ({
+  accessToken: response.access_token,
+  instanceUrl: response.instance_url,
+  expiresIn
+})
 
 /** `issued_at` (a string of epoch milliseconds) as a number, if usable. @internal */
 export const issuedAtMillis = (response: TokenResponse): number | undefined => {

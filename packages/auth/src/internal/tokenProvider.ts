@@ -33,7 +33,7 @@ export const makeWithEvents = <R>(
   events: SalesforceEvents.Service | undefined
 ): Effect.Effect<TokenProvider.Service, never, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const name = options.name ?? "Custom"
+    const name = options.authMethod ?? "Custom"
     const context = yield* Effect.context<R>()
     const policy = yield* RetryPolicy.RetryPolicy
     const scope = yield* Effect.scope
@@ -99,9 +99,9 @@ export const makeWithEvents = <R>(
       if (Exit.isSuccess(exit)) {
         const token = exit.value
         const announce = previous === undefined
-          ? SalesforceEvent.TokenAcquired({ provider: name, instanceUrl: token.instanceUrl, expiresAt: token.expiresAt })
+          ? SalesforceEvent.TokenAcquired({ authMethod: name, instanceUrl: token.instanceUrl, expiresAt: token.expiresAt })
           : SalesforceEvent.TokenRefreshed({
-            provider: name,
+            authMethod: name,
             instanceUrl: token.instanceUrl,
             expiresAt: token.expiresAt,
             trigger: trigger === "initial" ? "manual" : trigger
@@ -111,7 +111,7 @@ export const makeWithEvents = <R>(
       const error = Cause.failureOption(exit.cause)
       if (Option.isNone(error)) return Effect.void
       return publish(SalesforceEvent.TokenFailed({
-        provider: name,
+        authMethod: name,
         trigger,
         errorTag: error.value._tag,
         code: error.value._tag === "AuthenticationError" ? Option.some(error.value.code) : Option.none(),

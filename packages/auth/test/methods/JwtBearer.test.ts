@@ -139,11 +139,11 @@ describe("JwtBearer against the emulator", () => {
       assert.strictEqual(error._tag === "AuthenticationError" && error.status, 400)
     }).pipe(Effect.provide(emulatorEnv())))
 
-  it.scoped("with timeout: past expiry, one new grant with a fresh assertion", () =>
+  it.scoped("with tokenLifetime: past expiry, one new grant with a fresh assertion", () =>
     Effect.gen(function*() {
       const { control } = yield* Emulator.Emulator
       yield* syncClock
-      const provider = yield* JwtBearer.make({ ...options, timeout: "30 minutes", proactiveRefresh: false })
+      const provider = yield* JwtBearer.make({ ...options, tokenLifetime: "30 minutes", proactiveRefresh: false })
       const first = yield* provider.get
       yield* TestClock.adjust("30 minutes")
       yield* control.advanceClock("30 minutes")
@@ -277,7 +277,9 @@ describe("JwtBearer configuration", () => {
               ["SALESFORCE_PRIVATE_KEY", encrypted8.trim().replace(/\n/g, "\\n")],
               ["SALESFORCE_PRIVATE_KEY_PASSPHRASE", "k3y-Passphrase!"]
             ])
-          )))
+          ))),
+          // the type lists FileSystem: the environment could name a key file
+          Layer.provide(NodeFileSystem.layer)
         )
       ),
       Effect.provide(emulatorEnv())

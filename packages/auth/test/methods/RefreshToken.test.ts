@@ -134,9 +134,9 @@ describe("RefreshToken against the emulator", () => {
       yield* provider.get // the refresh token was not consumed by the fault
     }).pipe(Effect.provide(emulatorEnv({ refreshTokenRotation: true }))))
 
-  it.scoped("with timeout: past expiry, one new grant with the rotated token", () =>
+  it.scoped("with tokenLifetime: past expiry, one new grant with the rotated token", () =>
     Effect.gen(function*() {
-      const provider = yield* RefreshToken.make({ ...options, timeout: "2 hours", proactiveRefresh: false })
+      const provider = yield* RefreshToken.make({ ...options, tokenLifetime: "2 hours", proactiveRefresh: false })
       const first = yield* provider.get
       yield* TestClock.adjust("2 hours")
       const next = yield* Effect.all(Array.from({ length: 10 }, () => provider.get), { concurrency: "unbounded" })

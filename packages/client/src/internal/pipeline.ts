@@ -202,7 +202,7 @@ export const make = (deps: Deps): Execute => {
 
   return (request, options = {}) => {
     const policy = options.retryPolicy ?? deps.policy
-    const timeout = options.timeout === undefined ? deps.timeout : Duration.decode(options.timeout)
+    const timeout = options.requestTimeout === undefined ? deps.timeout : Duration.decode(options.requestTimeout)
     const idempotent = request.method !== "POST" && request.method !== "PATCH"
     const resendAny = idempotent || options.allowResend === true
     const effective: RetryPolicy.Policy = {

@@ -42,7 +42,7 @@ export const make = (
       withPermit: limiter.withPermit,
       clientName: options.clientName ?? "effect-salesforce",
       policy,
-      timeout: Duration.decode(options.timeout ?? Duration.minutes(2))
+      timeout: Duration.decode(options.requestTimeout ?? Duration.minutes(2))
     })
     const httpClient = HttpClient.makeWith<never, never, Salesforce.Error, never>(
       (request) => Effect.flatMap(request, (r) => execute(r)),
