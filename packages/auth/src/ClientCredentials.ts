@@ -116,7 +116,7 @@ export const make = (
     const clientId = yield* method.requireText("clientId", options.clientId)
     const clientSecret = yield* method.requireSecret("clientSecret", options.clientSecret)
     const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const lifetime = oauth.lifetime(http, {
       method: name,

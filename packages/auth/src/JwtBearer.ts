@@ -153,7 +153,7 @@ const makeImpl = (
     )
     const audience = options.audience ?? defaultAudience(config.baseUrl)
     const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     // a fresh assertion per attempt: retries never resend an old one
     const acquire = Effect.gen(function*() {

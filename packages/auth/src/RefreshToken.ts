@@ -101,7 +101,7 @@ export const make = (
       : yield* method.requireSecret("clientSecret", options.clientSecret)
     const current = yield* Ref.make(yield* method.requireSecret("refreshToken", options.refreshToken))
     const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const rotate = (next: Redacted.Redacted<string>) =>
       Effect.gen(function*() {

@@ -244,7 +244,7 @@ describe("faults: slower than the timeout", () => {
 
   it.scopedLive("a REST GET slower than the client timeout is timed out and retried", () =>
     Effect.gen(function*() {
-      const { control, requestsTo, sf } = yield* connect("ClientCredentials", { client: { timeout: "300 millis" } })
+      const { control, requestsTo, sf } = yield* connect("ClientCredentials", { client: { requestTimeout: "300 millis" } })
       yield* sf.limits
       yield* inject(control, { path: `${v}/limits`, kind: { _tag: "Delay", duration: "3 seconds" } })
       const started = performance.now()
