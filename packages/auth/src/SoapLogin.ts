@@ -112,10 +112,6 @@ const checkVersion = (input: string | number): Effect.Effect<string, InvalidConf
     )
   )
 
-/** Remove any echo of a secret from text that came back from the server. */
-const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
-  secrets.reduce((t, s) => (s.length >= 4 ? t.split(s).join("<redacted>") : t), text)
-
 /**
  * Build a `TokenProvider` that logs in with SOAP `login()`. Fails with `InvalidConfigError`
  * (before any request) on an empty username or password, a character XML cannot carry, or a
@@ -140,7 +136,8 @@ export const make: method.Make<Options> = (options) =>
     yield* checkXml("securityToken", securityToken)
     if (options.clientName !== undefined) yield* checkXml("clientName", options.clientName)
     const secret = Redacted.value(password) + securityToken
-    const secrets = [Redacted.value(password), securityToken]
+    // scrubbed (in every form) from whatever the server answers; the concatenation first
+    const secrets = [secret, Redacted.value(password), securityToken]
     const envelope = Redacted.make(soap.loginEnvelope({ username, password: secret, client: options.clientName }))
     const url = new URL(`/services/Soap/u/${version}`, config.baseUrl).toString()
     const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
@@ -150,7 +147,8 @@ export const make: method.Make<Options> = (options) =>
         HttpClientRequest.setHeaders({ SOAPAction: "login", Accept: "text/xml" }),
         HttpClientRequest.bodyText(Redacted.value(envelope), "text/xml; charset=UTF-8")
       )
-      const response = yield* http.send(request, { method: name })
+      const response = yield* http.send(request, { method: name, secrets })
+      // a non-2xx body comes scrubbed; `scrub` covers a fault sent with a 2xx status
       const malformed = (detail: string) =>
         new MalformedResponseError({ method: name, request: response.description, status: response.status, detail })
       const parsed = soap.parseResponse(response.body)
@@ -161,14 +159,14 @@ export const make: method.Make<Options> = (options) =>
           reason: "Status",
           request: response.description,
           status: response.status,
-          detail: `SOAP fault ${parsed.code}: ${scrub(parsed.message, secrets)}`
+          detail: response.scrub(`SOAP fault ${parsed.code}: ${parsed.message}`)
         })
       }
       if (parsed._tag === "Fault") {
         return yield* new AuthenticationError({
           method: name,
-          code: parsed.code,
-          description: scrub(parsed.message, secrets),
+          code: response.scrub(parsed.code),
+          description: response.scrub(parsed.message),
           status: response.status
         })
       }

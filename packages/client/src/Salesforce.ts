@@ -112,7 +112,7 @@ export declare namespace Salesforce {
    * @category models
    */
   export interface RequestOptions {
-    /** Replace the retry policy for this call (`RetryPolicy.none` for no retries). */
+    /** Replace the retry policy for this call (`RetryPolicy.none` for no retries); same as providing `RetryPolicy` around it. */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
     /**
      * Resend a POST or PATCH after an ambiguous failure (a 5xx, or a connection that failed
@@ -122,8 +122,10 @@ export declare namespace Salesforce {
     readonly allowResend?: boolean | undefined
     /** Extra request headers, such as `Sforce-Duplicate-Rule-Header`. */
     readonly headers?: Readonly<Record<string, string>> | undefined
-    /** Bound on one attempt (send and read the body). Default: the client's `requestTimeout`. */
+    /** Bound on one HTTP attempt (send and read the body). Default: the client's `requestTimeout`. */
     readonly requestTimeout?: Duration.DurationInput | undefined
+    /** The largest body read for this call. Default: the client's `maxResponseBytes`. */
+    readonly maxResponseBytes?: number | undefined
   }
 
   /**
@@ -135,10 +137,26 @@ export declare namespace Salesforce {
     readonly concurrency?: number | undefined
     /** Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. */
     readonly clientName?: string | undefined
-    /** The retry policy; default: the `RetryPolicy` in context when the client is built. */
+    /**
+     * The retry policy of every call of this client. Default: the `RetryPolicy` in context when
+     * each call runs, so `Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)` around
+     * one call changes that call.
+     */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
-    /** Bound on one attempt (send and read the body). Default 2 minutes. */
+    /** Bound on one HTTP attempt (send and read the body). Default 2 minutes. */
     readonly requestTimeout?: Duration.DurationInput | undefined
+    /**
+     * The largest response body read, in bytes, counted after decompression; past it the read
+     * stops and the call fails with `ResponseTooLargeError` (never retried). Default 64 MiB,
+     * above Salesforce's largest ordinary answers (a 2,000-record query page, a composite answer).
+     */
+    readonly maxResponseBytes?: number | undefined
+    /**
+     * When the instance refuses a token fresh from the token endpoint (401 again after a
+     * refresh), requests with that token fail at once with `SessionRejectedError` for this long:
+     * no request and no login each. Default 1 minute; `0` turns it off.
+     */
+    readonly rejectedSessionCooldown?: Duration.DurationInput | undefined
   }
 
   /**

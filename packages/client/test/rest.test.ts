@@ -206,11 +206,11 @@ describe("sobject", () => {
       assert.strictEqual(sent.length, 2)
     }))
 
-  it.scoped("a success body that is not JSON is a MalformedResponseError", () =>
+  it.scoped("a success body that is not JSON is the client's UnexpectedResponseError", () =>
     Effect.gen(function*() {
       const { sf } = yield* setup(() => ({ status: 200, body: "<html>hi</html>", headers: { "content-type": "text/html" } }))
       const error = yield* Effect.flip(sf.sobject("Account").get("001A"))
-      assert.strictEqual(error._tag, "MalformedResponseError")
+      assert.strictEqual(error._tag, "UnexpectedResponseError")
     }))
 })
 

@@ -139,10 +139,11 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
     const transient = AuthHttp.transientStatus(response, method)
     if (Option.isSome(transient)) return yield* transient.value
     if (Option.isSome(error)) {
+      // a 2xx body is not scrubbed by the exchange: whatever of it is quoted goes through `scrub`
       return yield* new AuthenticationError({
         method,
-        code: error.value.error,
-        description: error.value.error_description ?? "",
+        code: response.scrub(error.value.error),
+        description: response.scrub(error.value.error_description ?? ""),
         status: response.status
       })
     }
@@ -177,7 +178,7 @@ export const requestToken = (
       HttpClientRequest.bodyUrlParams(unwrap(options.params)),
       HttpClientRequest.acceptJson
     )
-    const response = yield* http.send(request, { method: options.method })
+    const response = yield* http.send(request, { method: options.method, secrets: secretsOf(options.params) })
     if (response.status !== 200) return yield* failure(response, options.method)
     return yield* decodeJson(decodeTokenResponse, response, options.method, "token response")
   })
@@ -200,16 +201,17 @@ export const introspectLifetime = (
   }
 ): Effect.Effect<Option.Option<number>, AuthError> =>
   Effect.gen(function*() {
+    const params = {
+      token: options.token,
+      token_type_hint: "access_token",
+      client_id: options.clientId,
+      client_secret: options.clientSecret
+    }
     const request = HttpClientRequest.post(new URL("/services/oauth2/introspect", options.baseUrl).toString()).pipe(
-      HttpClientRequest.bodyUrlParams(unwrap({
-        token: options.token,
-        token_type_hint: "access_token",
-        client_id: options.clientId,
-        client_secret: options.clientSecret
-      })),
+      HttpClientRequest.bodyUrlParams(unwrap(params)),
       HttpClientRequest.acceptJson
     )
-    const response = yield* http.send(request, { method: options.method })
+    const response = yield* http.send(request, { method: options.method, secrets: secretsOf(params) })
     if (response.status !== 200) return yield* failure(response, options.method)
     const answer = yield* decodeJson(decodeIntrospection, response, options.method, "introspection response")
     if (!answer.active || answer.exp === undefined) return Option.none()
@@ -266,6 +268,11 @@ export const issuedAtMillis = (response: TokenResponse): number | undefined => {
   const value = Number(response.issued_at)
   return response.issued_at === undefined || !Number.isFinite(value) ? undefined : value
 }
+
+/** The secret parameters of a request: those given as `Redacted`, scrubbed from any answer. */
+const secretsOf = (
+  params: Readonly<Record<string, string | Redacted.Redacted<string> | undefined>>
+): Array<Redacted.Redacted<string>> => Object.values(params).filter((v): v is Redacted.Redacted<string> => Redacted.isRedacted(v))
 
 const unwrap = (
   params: Readonly<Record<string, string | Redacted.Redacted<string> | undefined>>

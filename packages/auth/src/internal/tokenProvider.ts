@@ -35,7 +35,6 @@ export const makeWithEvents = <R>(
   Effect.gen(function*() {
     const name = options.authMethod ?? "Custom"
     const context = yield* Effect.context<R>()
-    const policy = yield* RetryPolicy.RetryPolicy
     const scope = yield* Effect.scope
     const publish = (event: SalesforceEvent) => (events === undefined ? Effect.void : events.publish(event))
     const marginMillis = Duration.toMillis(options.expiryMargin ?? Duration.seconds(60))
@@ -61,7 +60,11 @@ export const makeWithEvents = <R>(
       const attempt = previous !== undefined && options.refresh !== undefined
         ? options.refresh(previous)
         : options.acquire
-      return RetryPolicy.retry(
+      // the policy is read when the acquisition runs, in the fiber of the caller that started it
+      // (it inherits the caller's context), so `Effect.provideService(RetryPolicy, ...)` around a
+      // `get` changes that acquisition; `context` below only supplies what `acquire` needs
+      return Effect.flatMap(RetryPolicy.RetryPolicy, (policy) =>
+        RetryPolicy.retry(
         Effect.flatMap(attempt, toToken),
         policy,
         ({ attempt, delay, error }) =>
@@ -72,7 +75,7 @@ export const makeWithEvents = <R>(
             delayMillis: Duration.toMillis(delay),
             reason: error.message
           }))
-      ).pipe(
+      )).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>

@@ -4,8 +4,6 @@
  * the edge, plain text).
  * @internal
  */
-import { AuthenticationError } from "@effect-salesforce/auth/AuthError"
-import { parseRetryAfter } from "@effect-salesforce/auth/AuthHttp"
 import * as Predicate from "effect/Predicate"
 import {
   type ApiErrorEntry,
@@ -18,16 +16,20 @@ import {
   RequestLimitExceededError,
   SalesforceApiError,
   type SalesforceError,
-  ServerError
+  ServerError,
+  SessionRejectedError,
+  type SessionRejectedReason
 } from "../SalesforceError.js"
 
-/** What the pipeline hands to the mapper: a whole response, body read. @internal */
+/** What the pipeline hands to the mapper: a whole response, body read (and scrubbed of the request's secrets). @internal */
 export interface Exchange {
   readonly status: number
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly text: string
   /** `GET /services/data/...` */
   readonly description: string
+  /** The server's `Retry-After`, in milliseconds. */
+  readonly retryAfterMillis?: number | undefined
 }
 
 /** @internal */
@@ -94,17 +96,34 @@ export const isRefreshable401 = (entries: ReadonlyArray<ApiErrorEntry>): boolean
   return first.errorCode === "INVALID_SESSION_ID" && !unfixable401.some((re) => re.test(first.message))
 }
 
+const likelyCauses =
+  "likely causes: the user's profile lacks \"API Enabled\", the session is locked to another IP address, " +
+  "IP restrictions refuse this host, or the token belongs to another org or instance"
+
 /** The failure for a 401 that a refresh did not or cannot fix. @internal */
-export const authenticationError = (exchange: Exchange, entries: ReadonlyArray<ApiErrorEntry>, afterRefresh: boolean) => {
+export const sessionRejected = (
+  exchange: Exchange,
+  entries: ReadonlyArray<ApiErrorEntry>,
+  reason: SessionRejectedReason,
+  cooldownMillis: number
+): SessionRejectedError => {
   const first = entries[0]
   const message = first?.message ?? summarize(exchange)
-  return new AuthenticationError({
-    method: "Salesforce",
-    code: first?.errorCode ?? "INVALID_SESSION_ID",
-    description: afterRefresh
-      ? `${message} (still rejected after a token refresh: ${exchange.description})`
-      : `${message} (a new token cannot fix this: ${exchange.description})`,
-    status: exchange.status
+  const explanation = reason === "Unfixable"
+    ? "a new token cannot fix this"
+    : reason === "AfterRefresh"
+    ? `refused again with a fresh token; ${likelyCauses}; requests with this token now fail at once for ${
+      Math.round(cooldownMillis / 1000)
+    } s`
+    : `a fresh token was refused moments ago; failing at once, without a request or a login, until the cool-down ends; ${likelyCauses}`
+  return new SessionRejectedError({
+    status: exchange.status,
+    errorCode: first?.errorCode ?? "INVALID_SESSION_ID",
+    message: `${message} (${explanation})`,
+    request: exchange.description,
+    fields: first?.fields ?? [],
+    errors: entries,
+    reason
   })
 }
 
@@ -148,7 +167,7 @@ export const fromExchange = (exchange: Exchange): SalesforceError => {
   const body = parseJson(exchange.text)
   const entries = errorEntries(body)
   const first = entries[0]
-  const retryAfter = parseRetryAfter(exchange.headers["retry-after"])
+  const retryAfter = exchange.retryAfterMillis
   const common = {
     status,
     errorCode: first?.errorCode ?? `HTTP_${status}`,

@@ -3,7 +3,6 @@
  * limits.
  * @internal
  */
-import { MalformedResponseError } from "@effect-salesforce/auth/AuthError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
@@ -13,7 +12,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { Salesforce } from "../Salesforce.js"
-import { InvalidRequestError } from "../SalesforceError.js"
+import { InvalidRequestError, UnexpectedResponseError } from "../SalesforceError.js"
 import { parseJson } from "./errors.js"
 import type { Execute } from "./pipeline.js"
 
@@ -22,8 +21,8 @@ const describe = (response: HttpClientResponse.HttpClientResponse) => {
   return `${response.request.method} ${url.pathname}`
 }
 
-/** The body as JSON; a body that is not JSON is a `MalformedResponseError`. @internal */
-export const readJson = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<unknown, MalformedResponseError> =>
+/** The body as JSON; a body that is not JSON is an `UnexpectedResponseError`. @internal */
+export const readJson = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<unknown, UnexpectedResponseError> =>
   Effect.flatMap(Effect.orDie(response.text), (text) => {
     const body = text === "" ? undefined : parseJson(text)
     return body === undefined
@@ -32,7 +31,7 @@ export const readJson = (response: HttpClientResponse.HttpClientResponse): Effec
   })
 
 const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
-  new MalformedResponseError({ method: "Salesforce", request: describe(response), status: response.status, detail })
+  new UnexpectedResponseError({ request: describe(response), status: response.status, detail })
 
 const readRecord = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.flatMap(readJson(response), (body) =>

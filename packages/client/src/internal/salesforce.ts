@@ -1,5 +1,4 @@
 /** The implementation of `Salesforce.make`. @internal */
-import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
 import { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
 import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
@@ -11,6 +10,13 @@ import type { Salesforce } from "../Salesforce.js"
 import * as Limiter from "./limiter.js"
 import * as Pipeline from "./pipeline.js"
 import * as Rest from "./rest.js"
+
+/**
+ * 64 MiB: above Salesforce's largest ordinary answers (a 2,000-record query page of wide records,
+ * a composite answer of 25 subrequests), far below what hurts a process.
+ * @internal
+ */
+export const defaultMaxResponseBytes = 64 * 1024 * 1024
 
 /** @internal */
 export const make = (
@@ -24,14 +30,11 @@ export const make = (
     // No trace headers (traceparent, b3) to Salesforce, and no platform `http.client` span under our own
     // `Salesforce.execute` span: it would be a second client span per attempt, and it records every
     // header and the full query string (SOQL, which can hold personal data) as attributes.
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.withTracerPropagation(false),
-      HttpClient.withTracerDisabledWhen(() => true)
-    )
+    // (with the platform span off, no trace context is propagated either: no traceparent or b3 header)
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const tokens = yield* TokenProvider
     const events = yield* SalesforceEvents
     const config = yield* SalesforceConfig
-    const policy = options.retryPolicy ?? (yield* RetryPolicy.RetryPolicy)
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 100))
     const limiter = yield* Limiter.make(concurrency)
     const execute = Pipeline.make({
@@ -41,8 +44,10 @@ export const make = (
       apiVersion: config.apiVersion,
       withPermit: limiter.withPermit,
       clientName: options.clientName ?? "effect-salesforce",
-      policy,
-      timeout: Duration.decode(options.requestTimeout ?? Duration.minutes(2))
+      policy: options.retryPolicy,
+      requestTimeout: Duration.decode(options.requestTimeout ?? Duration.minutes(2)),
+      maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+      rejectedSessionCooldown: Duration.decode(options.rejectedSessionCooldown ?? Duration.minutes(1))
     })
     const httpClient = HttpClient.makeWith<never, never, Salesforce.Error, never>(
       (request) => Effect.flatMap(request, (r) => execute(r)),
