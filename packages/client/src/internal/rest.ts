@@ -14,7 +14,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { Salesforce } from "../Salesforce.js"
 import { InvalidRequestError } from "../SalesforceError.js"
-import { parseJson } from "./errors.js"
+import { JsonError, parseJsonOrThrow } from "./json.js"
 import type { Execute } from "./pipeline.js"
 
 const describe = (response: HttpClientResponse.HttpClientResponse) => {
@@ -25,10 +25,12 @@ const describe = (response: HttpClientResponse.HttpClientResponse) => {
 /** The body as JSON; a body that is not JSON is a `MalformedResponseError`. @internal */
 export const readJson = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<unknown, MalformedResponseError> =>
   Effect.flatMap(Effect.orDie(response.text), (text) => {
-    const body = text === "" ? undefined : parseJson(text)
-    return body === undefined
-      ? Effect.fail(malformed(response, text === "" ? "an empty body where JSON was expected" : "the body is not JSON"))
-      : Effect.succeed(body)
+    if (text === "") return Effect.fail(malformed(response, "an empty body where JSON was expected"))
+    try {
+      return Effect.succeed(parseJsonOrThrow(text))
+    } catch (error) {
+      return Effect.fail(malformed(response, error instanceof JsonError ? error.message : "the body is not JSON"))
+    }
   })
 
 const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
