@@ -7,6 +7,8 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { SaxesParser } from "saxes"
+import { LifetimeSeconds, maxServerMessage } from "./serverNumbers.js"
+import { truncate } from "./url.js"
 
 /** The SOAP 1.1 envelope namespace. @internal */
 export const envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -152,9 +154,10 @@ export const parseResponse = (body: string): Parsed => {
   if (faultcode !== undefined || Object.keys(fields).some((k) => k.startsWith(faultPrefix))) {
     const detail = (name: string) =>
       Object.entries(fields).find(([k]) => k.startsWith(`${faultPrefix}detail/`) && k.endsWith(`/${name}`))?.[1]
-    const code = stripPrefix(detail("exceptionCode") || faultcode || "UNKNOWN_FAULT")
+    const code = truncate(stripPrefix(detail("exceptionCode") || faultcode || "UNKNOWN_FAULT"), 128)
     const faultstring = fields[`${faultPrefix}faultstring`] ?? ""
-    const message = detail("exceptionMessage") || stripCode(faultstring, code)
+    // what an error keeps of a server's text is bounded
+    const message = truncate(detail("exceptionMessage") || stripCode(faultstring, code), maxServerMessage)
     return { _tag: "Fault", code, message }
   }
   const result: Record<string, string> = Object.create(null)
@@ -178,9 +181,8 @@ export const LoginResult = Schema.Struct({
   sessionId: Schema.Redacted(Schema.NonEmptyString),
   serverUrl: Schema.NonEmptyString,
   passwordExpired: Schema.optional(Schema.Literal("true", "false")),
-  "userInfo/sessionSecondsValid": Schema.optional(
-    Schema.compose(Schema.NumberFromString, Schema.Number.pipe(Schema.int(), Schema.positive()))
-  )
+  // plain digits, 1 second to a year: `0x10` or `8640000000001` is a malformed answer
+  "userInfo/sessionSecondsValid": Schema.optional(LifetimeSeconds)
 })
 
 /** @internal */
