@@ -20,6 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { Salesforce } from "../Salesforce.js"
 import { ConnectionError, InvalidRequestError, ServerError } from "../SalesforceError.js"
+import { headersProblem } from "./headers.js"
 import { BufferedResponse } from "./response.js"
 import { authenticationError, errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson } from "./errors.js"
 
@@ -133,6 +134,8 @@ export const make = (deps: Deps): Execute => {
     if (prepared.headers["sforce-call-options"] === undefined) {
       prepared = HttpClientRequest.setHeader(prepared, "Sforce-Call-Options", `client=${deps.clientName}`)
     }
+    const badHeader = headersProblem(prepared.headers)
+    if (badHeader !== undefined) return Effect.fail(new InvalidRequestError({ request: describeRaw(request), detail: badHeader }))
     return Effect.succeed({ request: prepared, url, description: `${request.method} ${url.pathname}` })
   }
 
