@@ -135,7 +135,10 @@ export declare namespace Salesforce {
   export interface Options {
     /** At most this many requests in flight at once. Default 100. */
     readonly concurrency?: number | undefined
-    /** Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. */
+    /**
+     * Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. A CR,
+     * LF, other control character or comma fails construction with `InvalidConfigError`.
+     */
     readonly clientName?: string | undefined
     /**
      * The retry policy of every call of this client. Default: the `RetryPolicy` in context when
@@ -253,7 +256,7 @@ export const make: (
   options?: Salesforce.Options
 ) => Effect.Effect<
   Salesforce.Service,
-  never,
+  AuthError.InvalidConfigError,
   TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
 > = internal.make
 
@@ -263,5 +266,5 @@ export const make: (
  */
 export const layer = (
   options?: Salesforce.Options
-): Layer.Layer<Salesforce, never, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
+): Layer.Layer<Salesforce, AuthError.InvalidConfigError, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
   Layer.scoped(Salesforce, make(options))

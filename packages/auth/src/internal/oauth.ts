@@ -18,6 +18,8 @@ import * as Schema from "effect/Schema"
 import { type AuthError, AuthenticationError, MalformedResponseError, TransportError } from "../AuthError.js"
 import * as AuthHttp from "../AuthHttp.js"
 import type { TokenProvider } from "../TokenProvider.js"
+import { EpochSeconds, epochMillis, maxLifetimeSeconds, maxServerMessage } from "./serverNumbers.js"
+import { truncate } from "./url.js"
 
 /** A successful token response (unknown fields are ignored). @internal */
 export const TokenResponse = Schema.Struct({
@@ -42,8 +44,8 @@ export const ErrorResponse = Schema.Struct({
 /** An introspection answer; only what the methods use. @internal */
 export const IntrospectionResponse = Schema.Struct({
   active: Schema.Boolean,
-  exp: Schema.optional(Schema.Number),
-  iat: Schema.optional(Schema.Number)
+  exp: Schema.optional(EpochSeconds),
+  iat: Schema.optional(EpochSeconds)
 })
 
 /** @internal */
@@ -142,8 +144,9 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
       // a 2xx body is not scrubbed by the exchange: whatever of it is quoted goes through `scrub`
       return yield* new AuthenticationError({
         method,
-        code: response.scrub(error.value.error),
-        description: response.scrub(error.value.error_description ?? ""),
+        // what an error keeps of a server's text is scrubbed and bounded
+        code: truncate(response.scrub(error.value.error), 128),
+        description: truncate(response.scrub(error.value.error_description ?? ""), maxServerMessage),
         status: response.status
       })
     }
@@ -217,7 +220,7 @@ export const introspectLifetime = (
     if (!answer.active || answer.exp === undefined) return Option.none()
     const issued = answer.iat !== undefined ? answer.iat * 1000 : options.issuedAtMillis
     if (issued === undefined) return Option.none()
-    return Option.some(Math.max(0, answer.exp * 1000 - issued))
+    return Option.some(Math.min(Math.max(0, answer.exp * 1000 - issued), maxLifetimeSeconds * 1000))
   })
 
 /**
@@ -263,11 +266,8 @@ export const grant = (response: TokenResponse, expiresIn: Duration.DurationInput
   expiresIn
 })
 
-/** `issued_at` (a string of epoch milliseconds) as a number, if usable. @internal */
-export const issuedAtMillis = (response: TokenResponse): number | undefined => {
-  const value = Number(response.issued_at)
-  return response.issued_at === undefined || !Number.isFinite(value) ? undefined : value
-}
+/** `issued_at` (epoch milliseconds, plain digits) as a number, if usable. @internal */
+export const issuedAtMillis = (response: TokenResponse): number | undefined => epochMillis(response.issued_at)
 
 /** The secret parameters of a request: those given as `Redacted`, scrubbed from any answer. */
 const secretsOf = (

@@ -15,7 +15,8 @@ import { SalesforceEvents } from "../SalesforceEvents.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { TokenProvider } from "../TokenProvider.js"
 import * as TokenCache from "./tokenCache.js"
-import { checkInstanceUrl } from "./url.js"
+import { SalesforceConfig } from "../SalesforceConfig.js"
+import { checkInstanceUrl, type InstanceTrust } from "./url.js"
 
 const defaultProactiveSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 2).pipe(
   Schedule.modifyDelay((d) => Duration.min(d, Duration.minutes(1)))
@@ -43,9 +44,16 @@ export const makeWithEvents = <R>(
     const proactiveOptions = typeof proactive === "object" ? proactive : {}
     const aheadMillis = Duration.toMillis(proactiveOptions.ahead ?? Duration.minutes(5))
 
+    // where a token may go: the login host, Salesforce's hosts, the user's trusted hosts
+    const config = yield* Effect.serviceOption(SalesforceConfig)
+    const trust: InstanceTrust = {
+      loginUrl: Option.isSome(config) ? config.value.baseUrl : undefined,
+      trustedHosts: Option.isSome(config) ? config.value.trustedInstanceHosts ?? [] : []
+    }
+
     const toToken = (grant: TokenProvider.Grant) =>
       Effect.gen(function*() {
-        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl).pipe(
+        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl, trust).pipe(
           Effect.mapError((detail) =>
             new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
           )

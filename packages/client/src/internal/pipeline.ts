@@ -27,6 +27,7 @@ import {
   ServerError,
   type SessionRejectedError
 } from "../SalesforceError.js"
+import { headersProblem } from "./headers.js"
 import { BufferedResponse } from "./response.js"
 import { errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson, sessionRejected } from "./errors.js"
 
@@ -155,6 +156,8 @@ export const make = (deps: Deps): Execute => {
     if (prepared.headers["sforce-call-options"] === undefined) {
       prepared = HttpClientRequest.setHeader(prepared, "Sforce-Call-Options", `client=${deps.clientName}`)
     }
+    const badHeader = headersProblem(prepared.headers)
+    if (badHeader !== undefined) return Effect.fail(new InvalidRequestError({ request: describeRaw(request), detail: badHeader }))
     return Effect.succeed({ request: prepared, url, description: `${request.method} ${url.pathname}` })
   }
 

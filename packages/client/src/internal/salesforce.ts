@@ -1,4 +1,5 @@
 /** The implementation of `Salesforce.make`. @internal */
+import { InvalidConfigError } from "@effect-salesforce/auth/AuthError"
 import { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
 import { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
 import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
@@ -7,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { Salesforce } from "../Salesforce.js"
+import { valueProblem } from "./headers.js"
 import * as Limiter from "./limiter.js"
 import * as Pipeline from "./pipeline.js"
 import * as Rest from "./rest.js"
@@ -23,10 +25,11 @@ export const make = (
   options: Salesforce.Options = {}
 ): Effect.Effect<
   Salesforce.Service,
-  never,
+  InvalidConfigError,
   TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
 > =>
   Effect.gen(function*() {
+    const clientName = yield* checkClientName(options.clientName ?? "effect-salesforce")
     // No trace headers (traceparent, b3) to Salesforce, and no platform `http.client` span under our own
     // `Salesforce.execute` span: it would be a second client span per attempt, and it records every
     // header and the full query string (SOQL, which can hold personal data) as attributes.
@@ -43,7 +46,7 @@ export const make = (
       events,
       apiVersion: config.apiVersion,
       withPermit: limiter.withPermit,
-      clientName: options.clientName ?? "effect-salesforce",
+      clientName,
       policy: options.retryPolicy,
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.minutes(2)),
       maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
@@ -63,3 +66,17 @@ export const make = (
       apiVersion: config.apiVersion
     }
   })
+
+/**
+ * `clientName` goes into every request as `Sforce-Call-Options: client=<name>`: it must be a
+ * header value (no CR, LF or other control character) and one option (no comma).
+ * @internal
+ */
+export const checkClientName = (name: string): Effect.Effect<string, InvalidConfigError> => {
+  const fail = (detail: string) => Effect.fail(new InvalidConfigError({ field: "clientName", detail }))
+  if (name.trim() === "") return fail("must not be empty")
+  const problem = valueProblem(name)
+  if (problem !== undefined) return fail(`${problem} (it is sent in the Sforce-Call-Options header)`)
+  if (name.includes(",")) return fail("contains a comma, which would start another Sforce-Call-Options option")
+  return Effect.succeed(name)
+}
