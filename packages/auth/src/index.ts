@@ -5,6 +5,12 @@
 export * as AccessToken from "./AccessToken.js"
 
 /**
+ * OAuth 2.0 web-server flow with PKCE: authorize URL, loopback redirect receiver, code exchange.
+ * @since 0.1.0
+ */
+export * as AuthorizationCode from "./AuthorizationCode.js"
+
+/**
  * The typed errors of the auth layers.
  * @since 0.1.0
  */
