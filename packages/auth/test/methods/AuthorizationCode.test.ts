@@ -14,7 +14,7 @@ import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { app, assertNoSecrets, emulatorEnv, recordEvents } from "./helpers.js"
+import { assertNoSecrets, emulatorEnv, recordEvents } from "./helpers.js"
 
 /** A browser: opens the authorize URL and follows its redirect (to the receiver, or an error page). */
 export const browse = (url: string) =>
