@@ -53,6 +53,12 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as SalesforceConfig from "./SalesforceConfig.js"
 
 /**
+ * A provider for local development from the org the Salesforce CLI is logged into.
+ * @since 0.1.0
+ */
+export * as SalesforceCli from "./SalesforceCli.js"
+
+/**
  * The events of the auth and client layers.
  * @since 0.1.0
  */
