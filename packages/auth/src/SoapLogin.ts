@@ -39,6 +39,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError, InvalidConfigError, MalformedResponseError, TransportError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
+import * as hints from "./internal/hints.js"
 import * as method from "./internal/method.js"
 import * as soap from "./internal/soap.js"
 import { parseApiVersion, SalesforceConfig } from "./SalesforceConfig.js"
@@ -161,11 +162,13 @@ export const make = (
         })
       }
       if (parsed._tag === "Fault") {
+        const hint = hints.soapLogin(parsed.code, parsed.message)
         return yield* new AuthenticationError({
           method: name,
           code: parsed.code,
           description: scrub(parsed.message, secrets),
-          status: response.status
+          status: response.status,
+          ...(hint === undefined ? {} : { hint })
         })
       }
       const transient = AuthHttp.transientStatus(response, name)

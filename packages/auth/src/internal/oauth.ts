@@ -17,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type AuthError, AuthenticationError, MalformedResponseError, TransportError } from "../AuthError.js"
 import * as AuthHttp from "../AuthHttp.js"
+import * as hints from "./hints.js"
 
 /** A successful token response (unknown fields are ignored). @internal */
 export const TokenResponse = Schema.Struct({
@@ -138,11 +139,13 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
     const transient = AuthHttp.transientStatus(response, method)
     if (Option.isSome(transient)) return yield* transient.value
     if (Option.isSome(error)) {
+      const hint = hints.oauth(method, error.value.error, error.value.error_description)
       return yield* new AuthenticationError({
         method,
         code: error.value.error,
         description: error.value.error_description ?? "",
-        status: response.status
+        status: response.status,
+        ...(hint === undefined ? {} : { hint })
       })
     }
     return yield* new MalformedResponseError({
