@@ -42,7 +42,9 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
   /** Salesforce's error description. */
   description: Schema.String,
   /** The HTTP status of the answer, when there was one. */
-  status: Schema.optional(Schema.Number)
+  status: Schema.optional(Schema.Number),
+  /** What to do instead, when the flow is retired or the app is not set up for it. */
+  hint: Schema.optional(Schema.String)
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
@@ -51,7 +53,7 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
     return false
   }
   override get message(): string {
-    return `${this.method}: [${this.code}] ${this.description}`
+    return `${this.method}: [${this.code}] ${this.description}${this.hint === undefined ? "" : `. Hint: ${this.hint}`}`
   }
 }
 

@@ -29,11 +29,14 @@
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import type * as AccessToken from "./AccessToken.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
+import type * as TokenProvider from "./TokenProvider.js"
 import { SalesforceConfig } from "./SalesforceConfig.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
@@ -57,6 +60,11 @@ export interface Options extends method.CommonOptions {
   readonly clientSecret?: Redacted.Redacted<string> | undefined
   /** The refresh token to start from. */
   readonly refreshToken: Redacted.Redacted<string>
+  /**
+   * An access token already in hand (`AuthorizationCode.exchange`'s): handed out first, and
+   * refreshed only when it expires or is rejected.
+   */
+  readonly accessToken?: AccessToken.AccessToken | undefined
   /**
    * Called with each new refresh token as soon as Salesforce rotates it: persist it here. A
    * failure is logged (without the token) and does not fail the refresh: the new token stays in
@@ -131,7 +139,19 @@ export const make: method.Make<Options> = (options) =>
       clientSecret
     })
 
+    const initial = yield* Ref.make(options.accessToken)
+
     const acquire = Effect.gen(function*() {
+      const seed = yield* Ref.getAndSet(initial, undefined)
+      if (seed !== undefined) {
+        return {
+          accessToken: seed.value,
+          instanceUrl: seed.instanceUrl,
+          issuedAt: seed.issuedAt,
+          expiresAt: Option.getOrUndefined(seed.expiresAt),
+          expiresIn: Option.isNone(seed.expiresAt) ? tokenLifetime : undefined
+        } satisfies TokenProvider.TokenProvider.Grant
+      }
       const used = yield* Ref.get(current)
       const response = yield* oauth.requestToken(http, {
         method: name,

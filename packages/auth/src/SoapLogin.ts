@@ -35,6 +35,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AuthenticationError, InvalidConfigError, MalformedResponseError, TransportError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
+import * as hints from "./internal/hints.js"
 import * as method from "./internal/method.js"
 import * as soap from "./internal/soap.js"
 import { parseApiVersion, SalesforceConfig } from "./SalesforceConfig.js"
@@ -163,11 +164,13 @@ export const make: method.Make<Options> = (options) =>
         })
       }
       if (parsed._tag === "Fault") {
+        const hint = hints.soapLogin(parsed.code, parsed.message)
         return yield* new AuthenticationError({
           method: name,
           code: response.scrub(parsed.code),
           description: response.scrub(parsed.message),
-          status: response.status
+          status: response.status,
+          ...(hint === undefined ? {} : { hint })
         })
       }
       const transient = AuthHttp.transientStatus(response, name)

@@ -20,6 +20,7 @@ import * as AuthHttp from "../AuthHttp.js"
 import type { TokenProvider } from "../TokenProvider.js"
 import { EpochSeconds, epochMillis, maxLifetimeSeconds, maxServerMessage } from "./serverNumbers.js"
 import { truncate } from "./url.js"
+import * as hints from "./hints.js"
 
 /** A successful token response (unknown fields are ignored). @internal */
 export const TokenResponse = Schema.Struct({
@@ -141,13 +142,15 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
     const transient = AuthHttp.transientStatus(response, method)
     if (Option.isSome(transient)) return yield* transient.value
     if (Option.isSome(error)) {
+      const hint = hints.oauth(method, error.value.error, error.value.error_description)
       // a 2xx body is not scrubbed by the exchange: whatever of it is quoted goes through `scrub`
       return yield* new AuthenticationError({
         method,
         // what an error keeps of a server's text is scrubbed and bounded
         code: truncate(response.scrub(error.value.error), 128),
         description: truncate(response.scrub(error.value.error_description ?? ""), maxServerMessage),
-        status: response.status
+        status: response.status,
+        ...(hint === undefined ? {} : { hint })
       })
     }
     return yield* new MalformedResponseError({
