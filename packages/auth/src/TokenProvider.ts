@@ -119,6 +119,12 @@ export declare namespace TokenProvider {
  *
  * @example
  * ```ts
+ * import { TokenProvider } from "@effect-salesforce/auth"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // your token service
+ * const fetchFromVault = Effect.succeed({ token: "00D...", instanceUrl: "https://acme.my.salesforce.com" })
+ *
  * const provider = TokenProvider.make({
  *   name: "Vault",
  *   acquire: Effect.map(fetchFromVault, (t) => ({
