@@ -17,6 +17,9 @@
  * import { RefreshToken } from "@effect-salesforce/auth"
  * import { Effect, Redacted } from "effect"
  *
+ * const stored = "5Aep861..." // the refresh token you saved
+ * declare const vault: { readonly write: (key: string, value: string) => Promise<void> }
+ *
  * const Auth = RefreshToken.layer({
  *   clientId: "3MVG9...",
  *   refreshToken: Redacted.make(stored),

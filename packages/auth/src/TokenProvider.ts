@@ -142,6 +142,12 @@ export const minimumRefreshInterval: Duration.Duration = Duration.millis(interna
  *
  * @example
  * ```ts
+ * import { TokenProvider } from "@effect-salesforce/auth"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // your token service
+ * const fetchFromVault = Effect.succeed({ token: "00D...", instanceUrl: "https://acme.my.salesforce.com" })
+ *
  * const provider = TokenProvider.make({
  *   authMethod: "Vault",
  *   acquire: Effect.map(fetchFromVault, (t) => ({

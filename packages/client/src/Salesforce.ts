@@ -12,6 +12,7 @@
  * @example
  * ```ts
  * import { Salesforce } from "@effect-salesforce/client"
+ * import { Effect, Stream } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const sf = yield* Salesforce.Salesforce

@@ -4,8 +4,10 @@
  * pagination, sObject CRUD and upsert), with a control handle to expire sessions,
  * move the clock, inject faults and read counters.
  *
+ * @example
  * ```ts
  * import { Emulator } from "@effect-salesforce/emulator"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const { baseUrl, control } = yield* Emulator.Emulator
