@@ -11,7 +11,7 @@
  * (client credentials). Without SALESFORCE_BASE_URL it runs against an embedded emulator.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ClientCredentials, SalesforceConfig, SalesforceEvents } from "@effect-salesforce/auth"
+import { ClientCredentials } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Context, Effect, Layer, type ParseResult, Schema, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
@@ -64,9 +64,8 @@ const program = Effect.gen(function*() {
 })
 
 const AppLive = AccountDirectory.layer.pipe(
-  Layer.provide(Salesforce.layer({ clientName: "effect-salesforce-examples" })),
-  Layer.provide(ClientCredentials.layerConfig()),
-  Layer.provide(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+  Layer.provide(Salesforce.layerWith(ClientCredentials.layerConfig(), { clientName: "effect-salesforce-examples" })),
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

@@ -54,6 +54,14 @@ export declare namespace SalesforceConfig {
 }
 
 /**
+ * What building a `SalesforceConfig` from configuration can fail with.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type InvalidConfig = InvalidConfigError | ConfigError.ConfigError
+
+/**
  * @since 0.1.0
  * @category constants
  */
@@ -156,18 +164,21 @@ export const layer = (options: SalesforceConfig.Options): Layer.Layer<Salesforce
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (config: {
-  readonly baseUrl?: Config.Config<string>
-  readonly apiVersion?: Config.Config<string | undefined>
-} = {}): Layer.Layer<SalesforceConfig, InvalidConfigError | ConfigError.ConfigError> =>
+export const layerConfig = (
+  { apiVersion, baseUrl, ...rest }: {
+    readonly baseUrl?: Config.Config<string>
+    readonly apiVersion?: Config.Config<string | undefined>
+    readonly allowCustomHost?: boolean | undefined
+  } = {}
+): Layer.Layer<SalesforceConfig, InvalidConfigError | ConfigError.ConfigError> =>
   Layer.effect(
     SalesforceConfig,
     Effect.flatMap(
       Config.all({
-        baseUrl: config.baseUrl ?? Config.string("SALESFORCE_BASE_URL"),
-        apiVersion: config.apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined))
+        baseUrl: baseUrl ?? Config.string("SALESFORCE_BASE_URL"),
+        apiVersion: apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined))
       }),
-      make
+      (values) => make({ ...rest, ...values })
     )
   )
 

@@ -76,11 +76,14 @@ export const make = (options: SalesforceEvents.Options = {}): Effect.Effect<Sale
   )
 
 /**
+ * The bus with the default capacity. A value, not a function: every reference is the same
+ * layer, so a program that names it twice still has one bus. For another capacity:
+ * `Layer.scoped(SalesforceEvents, SalesforceEvents.make({ capacity }))`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: SalesforceEvents.Options = {}): Layer.Layer<SalesforceEvents> =>
-  Layer.scoped(SalesforceEvents, make(options))
+export const layer: Layer.Layer<SalesforceEvents> = Layer.scoped(SalesforceEvents, make())
 
 /**
  * Publish an event on the bus in context.

@@ -6,7 +6,6 @@ import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
 import type { Salesforce } from "../Salesforce.js"
 import * as Limiter from "./limiter.js"
 import * as Pipeline from "./pipeline.js"
@@ -18,7 +17,7 @@ export const make = (
 ): Effect.Effect<
   Salesforce.Service,
   never,
-  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
+  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
     // No trace headers (traceparent, b3) to Salesforce, and no platform `http.client` span under our own
