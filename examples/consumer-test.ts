@@ -38,7 +38,7 @@ export class AccountDirectory extends Context.Tag("examples/AccountDirectory")<A
       return {
         byIndustry: (industry) =>
           // `Soql.soql` quotes and escapes each value: never build SOQL by hand
-          sf.query(Soql.soql`SELECT Id, Name, Industry FROM Account WHERE Industry = ${industry} ORDER BY Name`, Account).pipe(
+          sf.query(Soql.soql`SELECT Id, Name, Industry FROM Account WHERE Industry = ${industry} ORDER BY Name`, { schema: Account }).pipe(
             Stream.runCollect,
             Effect.map((chunk) => Array.from(chunk))
           ),

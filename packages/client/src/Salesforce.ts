@@ -80,7 +80,7 @@ export declare namespace Salesforce {
     readonly httpClient: HttpClient.HttpClient.With<Error>
     /**
      * Run a SOQL query and stream its records, following `nextRecordsUrl` lazily: a
-     * consumer that takes 5 records fetches one page. With a `Schema`, each record is decoded.
+     * consumer that takes 5 records fetches one page. With `{ schema }`, each record is decoded.
      */
     readonly query: QueryFn
     /** {@link query} over `queryAll`: deleted and archived rows included. */
@@ -98,12 +98,18 @@ export declare namespace Salesforce {
    * @category models
    */
   export interface QueryFn {
+    <A, I, R>(soql: string, options: QueryOptions<A, I, R>): Stream.Stream<A, Error | ParseResult.ParseError, R>
     (soql: string, options?: RequestOptions): Stream.Stream<SObjectRecord, Error>
-    <A, I, R>(
-      soql: string,
-      schema: Schema.Schema<A, I, R>,
-      options?: RequestOptions
-    ): Stream.Stream<A, Error | ParseResult.ParseError, R>
+  }
+
+  /**
+   * Per-call options of a query that decodes each record with `schema`.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export interface QueryOptions<A, I, R> extends RequestOptions {
+    readonly schema: Schema.Schema<A, I, R>
   }
 
   /**

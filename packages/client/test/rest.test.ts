@@ -51,10 +51,10 @@ describe("query", () => {
     Effect.gen(function*() {
       const { sf } = yield* setup(pages)
       const Account = Schema.Struct({ Id: Schema.String, Name: Schema.String })
-      const records = yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", Account))
+      const records = yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", { schema: Account }))
       assert.deepStrictEqual(Chunk.toArray(records)[0], { Id: "0010", Name: "Account 0" })
       const Wrong = Schema.Struct({ Id: Schema.Number })
-      const error = yield* Effect.flip(Stream.runCollect(sf.query("SELECT Id FROM Account", Wrong)))
+      const error = yield* Effect.flip(Stream.runCollect(sf.query("SELECT Id FROM Account", { schema: Wrong })))
       assert.strictEqual(error._tag, "ParseError")
     }))
 
