@@ -63,7 +63,7 @@ const program = (port: number, showUrl: (url: string) => Effect.Effect<void>) =>
     }).pipe(Effect.provide(Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(Layer.provideMerge(Auth))))
   })
 
-const Env = Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici)
+const Env = Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer, NodeHttpClient.layerUndici)
 
 /** Against the emulator: an app whose callback is the receiver, and a "browser" that follows the redirect. */
 const onEmulator = Effect.gen(function*() {

@@ -10,7 +10,7 @@
  * against an embedded emulator.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ClientCredentials, SalesforceConfig, SalesforceEvents, TokenProvider } from "@effect-salesforce/auth"
+import { ClientCredentials, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Effect, Layer, Option, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
@@ -29,12 +29,12 @@ const program = Effect.gen(function*() {
   yield* Console.log(`✔ ${accounts.length} accounts: ${Array.from(accounts, (a) => String(a.Name)).join(", ")}`)
 })
 
-// Salesforce's token response carries no lifetime: give the app's "Timeout Value" as `timeout`,
-// or let the provider ask `/services/oauth2/introspect` (one extra call per token).
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(ClientCredentials.layerConfig({ introspect: true })),
-  Layer.provideMerge(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
-)
+// Salesforce's token response carries no lifetime: give the app's "Timeout Value" as
+// `tokenLifetime`, or let the provider ask `/services/oauth2/introspect` (one extra call per token).
+// `layerWith` adds the config (SALESFORCE_BASE_URL), the events bus and the client: only the transport is left.
+const SalesforceLive = Salesforce.layerWith(ClientCredentials.layerConfig({ introspect: true }), {
+  clientName: "effect-salesforce-examples"
+}).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(
   Effect.provide(SalesforceLive),

@@ -11,8 +11,8 @@
  * (client credentials). Without SALESFORCE_BASE_URL it runs against an embedded emulator.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ClientCredentials, SalesforceConfig, SalesforceEvents } from "@effect-salesforce/auth"
-import { Salesforce } from "@effect-salesforce/client"
+import { ClientCredentials } from "@effect-salesforce/auth"
+import { Salesforce, Soql } from "@effect-salesforce/client"
 import { Console, Context, Effect, Layer, type ParseResult, Schema, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
 import { withOrg } from "./internal/org.js"
@@ -23,9 +23,6 @@ export class Account extends Schema.Class<Account>("Account")({
   Name: Schema.String,
   Industry: Schema.NullOr(Schema.String)
 }) {}
-
-/** A SOQL string literal: quotes and backslashes escaped. */
-const soqlString = (value: string): string => `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`
 
 export class AccountDirectory extends Context.Tag("examples/AccountDirectory")<AccountDirectory, {
   readonly byIndustry: (
@@ -40,10 +37,11 @@ export class AccountDirectory extends Context.Tag("examples/AccountDirectory")<A
       const sf = yield* Salesforce.Salesforce
       return {
         byIndustry: (industry) =>
-          sf.query(
-            `SELECT Id, Name, Industry FROM Account WHERE Industry = ${soqlString(industry)} ORDER BY Name`,
-            Account
-          ).pipe(Stream.runCollect, Effect.map((chunk) => Array.from(chunk))),
+          // `Soql.soql` quotes and escapes each value: never build SOQL by hand
+          sf.query(Soql.soql`SELECT Id, Name, Industry FROM Account WHERE Industry = ${industry} ORDER BY Name`, { schema: Account }).pipe(
+            Stream.runCollect,
+            Effect.map((chunk) => Array.from(chunk))
+          ),
         rename: (id, name) => sf.sobject("Account").update(id, { Name: name })
       }
     })
@@ -64,9 +62,8 @@ const program = Effect.gen(function*() {
 })
 
 const AppLive = AccountDirectory.layer.pipe(
-  Layer.provide(Salesforce.layer({ clientName: "effect-salesforce-examples" })),
-  Layer.provide(ClientCredentials.layerConfig()),
-  Layer.provide(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+  Layer.provide(Salesforce.layerWith(ClientCredentials.layerConfig(), { clientName: "effect-salesforce-examples" })),
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

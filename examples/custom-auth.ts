@@ -17,7 +17,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import {
   AuthError,
   AuthHttp,
-  SalesforceConfig,
+  
   SalesforceEvent,
   SalesforceEvents,
   TokenProvider
@@ -151,14 +151,8 @@ const program = Effect.gen(function*() {
   yield* Console.log(`✔ after a forced refresh: ${service.issued()} tokens from the service`)
 })
 
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(TokenServiceAuth),
-  Layer.provideMerge(Layer.mergeAll(
-    TokenServiceLive,
-    SalesforceConfig.layerConfig(),
-    SalesforceEvents.layer(),
-    NodeHttpClient.layerUndici
-  ))
+const SalesforceLive = Salesforce.layerWith(TokenServiceAuth, { clientName: "effect-salesforce-examples" }).pipe(
+  Layer.provideMerge(Layer.merge(TokenServiceLive, NodeHttpClient.layerUndici))
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

@@ -14,7 +14,7 @@
  * Any Effect metrics backend (Prometheus, OpenTelemetry) reads these metrics as they are.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ClientCredentials, SalesforceConfig, SalesforceEvent, SalesforceEvents } from "@effect-salesforce/auth"
+import { ClientCredentials, SalesforceEvent, SalesforceEvents } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Emulator } from "@effect-salesforce/emulator"
 import { Console, Effect, Layer, Logger, Metric, MetricBoundaries, Option, Queue, type Scope, Stream } from "effect"
@@ -62,6 +62,8 @@ const record = (event: SalesforceEvent.SalesforceEvent): Effect.Effect<void> => 
       return Effect.zipRight(Effect.logError(line), Metric.increment(Metric.tagged(tokenEvents, "kind", "failed")))
     case "RefreshTokenRotated":
       return Effect.logInfo(line)
+    case "EventsDropped": // this subscriber fell behind the bus's capacity
+      return Effect.logWarning(line)
   }
 }
 
@@ -113,9 +115,8 @@ const program = Effect.gen(function*() {
   yield* summary
 })
 
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(ClientCredentials.layerConfig()),
-  Layer.provideMerge(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+const SalesforceLive = Salesforce.layerWith(ClientCredentials.layerConfig(), { clientName: "effect-salesforce-examples" }).pipe(
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

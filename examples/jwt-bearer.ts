@@ -12,7 +12,7 @@
  * `Emulator.defaultJwtPrivateKey`.
  */
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
-import { JwtBearer, SalesforceConfig, SalesforceEvents, TokenProvider } from "@effect-salesforce/auth"
+import { JwtBearer, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Effect, Layer, Option, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
@@ -32,17 +32,11 @@ const program = Effect.gen(function*() {
 })
 
 // The key is parsed once, when the layer is built: a bad key or passphrase fails here, not at the
-// first request. `timeout` is the connected app's session "Timeout Value": the JWT token response
-// carries no lifetime. NodeFileSystem is only needed for SALESFORCE_PRIVATE_KEY_FILE.
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(JwtBearer.layerConfig({ tokenLifetime: "2 hours" })),
-  Layer.provideMerge(Layer.mergeAll(
-    SalesforceConfig.layerConfig(),
-    SalesforceEvents.layer(),
-    NodeHttpClient.layerUndici,
-    NodeFileSystem.layer
-  ))
-)
+// first request. `tokenLifetime` is the connected app's session "Timeout Value": the JWT token
+// response carries no lifetime. NodeFileSystem reads SALESFORCE_PRIVATE_KEY_FILE when it is set.
+const SalesforceLive = Salesforce.layerWith(JwtBearer.layerConfig({ tokenLifetime: "2 hours" }), {
+  clientName: "effect-salesforce-examples"
+}).pipe(Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(
   Effect.provide(SalesforceLive),

@@ -10,7 +10,7 @@
  * with refresh-token rotation on.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { RefreshToken, SalesforceConfig, SalesforceEvents, TokenProvider } from "@effect-salesforce/auth"
+import { RefreshToken, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Effect, Layer, Redacted, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
@@ -32,12 +32,12 @@ const program = Effect.gen(function*() {
 
 // `onRotate` is where the new refresh token is persisted (a vault, a secrets manager, a file):
 // with rotation the old one is dead, and a process restarted with it could not log in.
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(RefreshToken.layerConfig({
-    onRotate: (refreshToken) =>
-      Console.log(`  onRotate: persist the new refresh token (${Redacted.value(refreshToken).length} characters) here`)
-  })),
-  Layer.provideMerge(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+const Auth = RefreshToken.layerConfig({
+  onRotate: (refreshToken) =>
+    Console.log(`  onRotate: persist the new refresh token (${Redacted.value(refreshToken).length} characters) here`)
+})
+const SalesforceLive = Salesforce.layerWith(Auth, { clientName: "effect-salesforce-examples" }).pipe(
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

@@ -12,7 +12,7 @@
  * Winter '26): prefer client-credentials.ts or jwt-bearer.ts for new integrations.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { SalesforceConfig, SalesforceEvents, SoapLogin, TokenProvider } from "@effect-salesforce/auth"
+import { SoapLogin, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Effect, Layer, Option, type Scope, Stream } from "effect"
 import { runIfMain } from "./internal/main.js"
@@ -32,10 +32,9 @@ const program = Effect.gen(function*() {
   yield* Console.log(`✔ ${accounts.length} accounts: ${Array.from(accounts, (a) => String(a.Name)).join(", ")}`)
 })
 
-// The layer graph, composed once: client ← auth method ← (config, event bus, HTTP transport).
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(SoapLogin.layerConfig()),
-  Layer.provideMerge(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+// The layer graph, composed once: the client, its events bus and config, the auth method; then the transport.
+const SalesforceLive = Salesforce.layerWith(SoapLogin.layerConfig(), { clientName: "effect-salesforce-examples" }).pipe(
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(

@@ -17,7 +17,7 @@
  * is also made to expire every session, so that a 401 and a refresh show in the tree.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ClientCredentials, SalesforceConfig, SalesforceEvents } from "@effect-salesforce/auth"
+import { ClientCredentials } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Emulator } from "@effect-salesforce/emulator"
 import { Console, Effect, Layer, Option, type Scope, Stream } from "effect"
@@ -44,9 +44,8 @@ const program = Effect.gen(function*() {
   yield* sf.sobject("Account").get("001000000000000AAA").pipe(Effect.ignore, Effect.withSpan("report.missing"))
 }).pipe(Effect.withSpan("report", { attributes: { "app.example": "tracing" } }))
 
-const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(ClientCredentials.layerConfig()),
-  Layer.provideMerge(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+const SalesforceLive = Salesforce.layerWith(ClientCredentials.layerConfig(), { clientName: "effect-salesforce-examples" }).pipe(
+  Layer.provide(NodeHttpClient.layerUndici)
 )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = Effect.gen(function*() {

@@ -85,7 +85,7 @@ const withOrgs = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R 
   )
 
 export const main: Effect.Effect<void, unknown, Scope.Scope> = program.pipe(
-  Effect.provide(Layer.mergeAll(SalesforceEvents.layer(), NodeHttpClient.layerUndici)), // shared by both orgs
+  Effect.provide(Layer.mergeAll(SalesforceEvents.layer, NodeHttpClient.layerUndici)), // shared by both orgs
   withOrgs
 )
 

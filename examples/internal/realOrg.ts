@@ -3,35 +3,13 @@
  * few accounts and reads the org's API usage. Nothing here writes to the org.
  */
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
-import {
-  ClientCredentials,
-  JwtBearer,
-  RefreshToken,
-  SalesforceConfig,
-  SalesforceEvent,
-  SalesforceEvents,
-  SoapLogin,
-  TokenProvider
-} from "@effect-salesforce/auth"
+import { AuthMethod, SalesforceEvent, SalesforceEvents, TokenProvider } from "@effect-salesforce/auth"
 import { Salesforce } from "@effect-salesforce/client"
 import { Console, Effect, Layer, Stream } from "effect"
 
-const env = (name: string) => process.env[name] !== undefined && process.env[name] !== ""
-
-/** The method whose credentials are present, in this order of preference. */
-const authLayer = () => {
-  if (env("SALESFORCE_CLIENT_SECRET") && !env("SALESFORCE_REFRESH_TOKEN")) {
-    return { name: "ClientCredentials", layer: ClientCredentials.layerConfig() }
-  }
-  if (env("SALESFORCE_PRIVATE_KEY") || env("SALESFORCE_PRIVATE_KEY_FILE")) {
-    return { name: "JwtBearer", layer: JwtBearer.layerConfig().pipe(Layer.provide(NodeFileSystem.layer)) }
-  }
-  if (env("SALESFORCE_REFRESH_TOKEN")) return { name: "RefreshToken", layer: RefreshToken.layerConfig() }
-  return { name: "SoapLogin", layer: SoapLogin.layerConfig() }
-}
-
 export const realOrgDemo = Effect.gen(function*() {
-  const { layer, name } = authLayer()
+  // the method whose variables are complete (the same rule `Salesforce.layerConfig` follows)
+  const name = yield* AuthMethod.config
   yield* Console.log(`effect-salesforce demo against ${process.env.SALESFORCE_BASE_URL} with ${name}`)
   const program = Effect.gen(function*() {
     const bus = yield* SalesforceEvents.SalesforceEvents
@@ -47,10 +25,8 @@ export const realOrgDemo = Effect.gen(function*() {
     if (daily !== undefined) yield* Console.log(`   ✔ daily API requests: ${daily.Max - daily.Remaining}/${daily.Max}`)
     yield* Effect.sleep("50 millis")
   })
-  const base = Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici)
-  const services = Salesforce.layer({ clientName: "effect-salesforce-demo" }).pipe(
-    Layer.provideMerge(layer),
-    Layer.provideMerge(base)
+  const services = Salesforce.layerConfig({ clientName: "effect-salesforce-demo" }).pipe(
+    Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer))
   )
   yield* Effect.scoped(Effect.provide(program, services))
 })

@@ -47,7 +47,7 @@ const testLayer = (http: Layer.Layer<HttpClient.HttpClient>) =>
     Layer.provide(Salesforce.layer()),
     Layer.provideMerge(Layer.mergeAll(
       TokenProvider.layerTest({ instanceUrl }),
-      SalesforceEvents.layer(),
+      SalesforceEvents.layer,
       Layer.orDie(SalesforceConfig.layer({ baseUrl: instanceUrl, apiVersion: "64.0" })),
       http
     ))

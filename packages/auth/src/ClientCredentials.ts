@@ -22,7 +22,7 @@
  * }).pipe(
  *   Layer.provide([
  *     SalesforceConfig.layer({ baseUrl: "https://acme.my.salesforce.com" }),
- *     SalesforceEvents.layer(),
+ *     SalesforceEvents.layer,
  *     NodeHttpClient.layerUndici
  *   ])
  * )

@@ -23,7 +23,7 @@
  * import { Layer } from "effect"
  *
  * const Auth = SalesforceCli.layer({ targetOrg: "my-dev-org" }).pipe(
- *   Layer.provide([SalesforceEvents.layer(), NodeContext.layer])
+ *   Layer.provide([SalesforceEvents.layer, NodeContext.layer])
  * )
  * ```
  *

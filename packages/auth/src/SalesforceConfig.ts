@@ -64,6 +64,14 @@ export declare namespace SalesforceConfig {
 }
 
 /**
+ * What building a `SalesforceConfig` from configuration can fail with.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type InvalidConfig = InvalidConfigError | ConfigError.ConfigError
+
+/**
  * @since 0.1.0
  * @category constants
  */
@@ -184,24 +192,27 @@ export const layer = (options: SalesforceConfig.Options): Layer.Layer<Salesforce
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (config: {
-  readonly baseUrl?: Config.Config<string>
-  readonly apiVersion?: Config.Config<string | undefined>
-  readonly trustedInstanceHosts?: Config.Config<ReadonlyArray<string>>
-} = {}): Layer.Layer<SalesforceConfig, InvalidConfigError | ConfigError.ConfigError> =>
+export const layerConfig = (
+  { apiVersion, baseUrl, trustedInstanceHosts, ...rest }: {
+    readonly baseUrl?: Config.Config<string>
+    readonly apiVersion?: Config.Config<string | undefined>
+    readonly trustedInstanceHosts?: Config.Config<ReadonlyArray<string>>
+    readonly allowCustomHost?: boolean | undefined
+  } = {}
+): Layer.Layer<SalesforceConfig, InvalidConfigError | ConfigError.ConfigError> =>
   Layer.effect(
     SalesforceConfig,
     Effect.flatMap(
       Config.all({
-        baseUrl: config.baseUrl ?? Config.string("SALESFORCE_BASE_URL"),
-        apiVersion: config.apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined)),
-        trustedInstanceHosts: config.trustedInstanceHosts ??
+        baseUrl: baseUrl ?? Config.string("SALESFORCE_BASE_URL"),
+        apiVersion: apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined)),
+        trustedInstanceHosts: trustedInstanceHosts ??
           Config.string("SALESFORCE_TRUSTED_INSTANCE_HOSTS").pipe(
             Config.map((list) => list.split(",").map((host) => host.trim()).filter((host) => host !== "")),
             Config.withDefault([])
           )
       }),
-      make
+      (values) => make({ ...rest, ...values })
     )
   )
 

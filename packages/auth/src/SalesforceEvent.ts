@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
-import type * as DateTime from "effect/DateTime"
+import * as DateTime from "effect/DateTime"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 
@@ -31,10 +31,12 @@ export type Source = "auth" | "client"
 export type RefreshTrigger = "expired" | "proactive" | "rejected" | "manual"
 
 /**
- * @since 0.1.0
+ * The fields of each event, besides its `_tag` and `timestamp`.
+ *
+ * @since 0.2.0
  * @category models
  */
-export type SalesforceEvent = Data.TaggedEnum<{
+export interface Fields {
   /** An HTTP request is about to be sent. */
   Request: {
     readonly source: Source
@@ -88,24 +90,82 @@ export type SalesforceEvent = Data.TaggedEnum<{
     readonly authMethod: string
     readonly refreshToken: Redacted.Redacted<string>
   }
-}>
+  /**
+   * A subscriber fell more than the bus's capacity behind and lost `count` of the oldest events
+   * since the last report (`total` since the bus started). Reported at most once a second.
+   */
+  EventsDropped: {
+    readonly count: number
+    readonly total: number
+  }
+}
 
 /**
- * Constructors and matchers: `SalesforceEvent.Request({...})`, `SalesforceEvent.$is("Retry")`,
- * `SalesforceEvent.$match(...)`.
+ * Every event carries `timestamp`, when it happened. `String(event)` is {@link format}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SalesforceEvent = Data.TaggedEnum<
+  { readonly [Tag in keyof Fields]: Fields[Tag] & { readonly timestamp: DateTime.Utc } }
+>
+
+/**
+ * What a constructor takes: the event's fields, and its `timestamp` if not now.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Args<Tag extends SalesforceEvent["_tag"]> = Fields[Tag] & { readonly timestamp?: DateTime.Utc | undefined }
+
+// Structural equality like `Data`, plus a readable `String(event)`
+const EventProto = Object.assign(Object.create(Data.Structural.prototype), {
+  toString(this: SalesforceEvent) {
+    return format(this)
+  }
+})
+
+const constructor = <Tag extends SalesforceEvent["_tag"]>(tag: Tag) => (args: Args<Tag>): Extract<SalesforceEvent, { readonly _tag: Tag }> =>
+  Object.assign(Object.create(EventProto), args, {
+    _tag: tag,
+    timestamp: args.timestamp ?? DateTime.unsafeNow()
+  })
+
+const base = Data.taggedEnum<SalesforceEvent>()
+
+/**
+ * Constructors and matchers: `SalesforceEvent.Request({...})` (stamped with the current time),
+ * `SalesforceEvent.$is("Retry")`, `SalesforceEvent.$match(...)`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const SalesforceEvent = Data.taggedEnum<SalesforceEvent>()
+export const SalesforceEvent: {
+  readonly [Tag in SalesforceEvent["_tag"]]: (args: Args<Tag>) => Extract<SalesforceEvent, { readonly _tag: Tag }>
+} & Pick<Data.TaggedEnum.Constructor<SalesforceEvent>, "$is" | "$match"> = {
+  Request: constructor("Request"),
+  Response: constructor("Response"),
+  Retry: constructor("Retry"),
+  ApiUsage: constructor("ApiUsage"),
+  TokenAcquired: constructor("TokenAcquired"),
+  TokenRefreshed: constructor("TokenRefreshed"),
+  TokenFailed: constructor("TokenFailed"),
+  RefreshTokenRotated: constructor("RefreshTokenRotated"),
+  EventsDropped: constructor("EventsDropped"),
+  $is: base.$is,
+  $match: base.$match
+}
 
 /**
- * A one-line, human-readable rendering of an event, for logs. Contains no secret.
+ * A one-line, human-readable rendering of an event, for logs: its time, then what happened.
+ * Contains no secret, and never throws, whatever the values.
  *
  * @since 0.1.0
  * @category formatting
  */
-export const format = (event: SalesforceEvent): string => {
+export const format = (event: SalesforceEvent): string => `${instant(event.timestamp)} ${describe(event)}`
+
+const describe = (event: SalesforceEvent): string => {
   switch (event._tag) {
     case "Request":
       return `${event.source} → ${event.method} ${event.url}`
@@ -123,8 +183,17 @@ export const format = (event: SalesforceEvent): string => {
       return `token ${event.trigger === "initial" ? "acquisition" : `refresh (${event.trigger})`} by ${event.authMethod} failed: ${event.message}`
     case "RefreshTokenRotated":
       return `refresh token rotated by ${event.authMethod}`
+    case "EventsDropped":
+      return `${event.count} event(s) dropped for a subscriber that fell behind (${event.total} in all)`
   }
 }
 
+/** An instant as ISO 8601, or as raw epoch milliseconds when `Date` cannot represent it. */
+const instant = (at: DateTime.Utc | undefined): string => {
+  const millis = at?.epochMillis
+  if (typeof millis !== "number" || !Number.isFinite(millis)) return "(no time)"
+  return Math.abs(millis) <= 8.64e15 ? new Date(millis).toISOString() : `${millis} ms after the epoch`
+}
+
 const expiry = (expiresAt: Option.Option<DateTime.Utc>): string =>
-  expiresAt._tag === "Some" ? `, expires ${new Date(expiresAt.value.epochMillis).toISOString()}` : ""
+  expiresAt._tag === "Some" ? `, expires ${instant(expiresAt.value)}` : ""

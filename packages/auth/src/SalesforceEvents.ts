@@ -3,9 +3,10 @@
  * {@link SalesforceEvent}s.
  *
  * Policy: the bus is a sliding `PubSub`. Publishing never blocks and never fails; with no
- * subscriber an event is dropped at once (nothing is stored); a subscriber that falls more than
- * `capacity` events behind loses the oldest ones, so a slow subscriber never stalls a request
- * and never grows memory without bound.
+ * subscriber an event is dropped at once (nothing is stored, nothing is done); a subscriber that
+ * falls more than `capacity` events behind loses the oldest ones, so a slow subscriber never
+ * stalls a request and never grows memory without bound. What was lost is counted (`dropped`)
+ * and reported by an `EventsDropped` event at most once a second, so a gap is explained.
  *
  * @since 0.1.0
  */
@@ -16,7 +17,7 @@ import * as PubSub from "effect/PubSub"
 import type * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { SalesforceEvent } from "./SalesforceEvent.js"
+import { SalesforceEvent } from "./SalesforceEvent.js"
 
 /**
  * @since 0.1.0
@@ -42,8 +43,8 @@ export declare namespace SalesforceEvents {
     readonly subscribe: Effect.Effect<Queue.Dequeue<SalesforceEvent>, never, Scope.Scope>
     /** A stream of events, subscribed now (not when the stream starts); ends with the scope. */
     readonly stream: Effect.Effect<Stream.Stream<SalesforceEvent>, never, Scope.Scope>
-    /** The underlying `PubSub`, for advanced use. */
-    readonly pubsub: PubSub.PubSub<SalesforceEvent>
+    /** How many events a subscriber that fell behind has lost since the bus started. */
+    readonly dropped: Effect.Effect<number>
   }
 
   /**
@@ -56,6 +57,9 @@ export declare namespace SalesforceEvents {
   }
 }
 
+/** The least time between two `EventsDropped` reports. */
+const dropReportIntervalMillis = 1_000
+
 /**
  * Build a bus. The `PubSub` is shut down when the scope closes.
  *
@@ -63,24 +67,63 @@ export declare namespace SalesforceEvents {
  * @category constructors
  */
 export const make = (options: SalesforceEvents.Options = {}): Effect.Effect<SalesforceEvents.Service, never, Scope.Scope> =>
-  Effect.map(
-    Effect.acquireRelease(PubSub.sliding<SalesforceEvent>(options.capacity ?? 4096), PubSub.shutdown),
-    (pubsub): SalesforceEvents.Service => ({
-      pubsub,
-      // a bus that is already shut down drops the event: publishing never fails nor interrupts
+  Effect.gen(function*() {
+    const capacity = Math.max(1, Math.floor(options.capacity ?? 4096))
+    const pubsub = yield* Effect.acquireRelease(PubSub.sliding<SalesforceEvent>(capacity), PubSub.shutdown)
+    const clock = yield* Effect.clock
+    let subscribers = 0
+    let dropped = 0
+    let unreported = 0
+    let reportedAt = Number.NEGATIVE_INFINITY
+    /** Counts the subscription for as long as the scope lives. */
+    const counted = <A>(subscription: Effect.Effect<A, never, Scope.Scope>) =>
+      Effect.zipLeft(
+        subscription,
+        Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
+      )
+    // Before a publish: a backlog at capacity means the slowest subscriber loses its oldest event.
+    // Returns the report to publish after it, if one is due.
+    const countDrop = (backlog: number): SalesforceEvent | undefined => {
+      if (backlog < capacity) return undefined
+      dropped++
+      unreported++
+      const now = clock.unsafeCurrentTimeMillis()
+      if (now - reportedAt < dropReportIntervalMillis) return undefined
+      reportedAt = now
+      // the report takes a place in the full backlog too: one more lost, told in the next report
+      dropped++
+      const report = SalesforceEvent.EventsDropped({ count: unreported, total: dropped })
+      unreported = 1
+      return report
+    }
+    const offer = (event: SalesforceEvent): Effect.Effect<void> =>
+      Effect.flatMap(PubSub.size(pubsub), (backlog) => {
+        const report = countDrop(backlog)
+        const published = Effect.asVoid(PubSub.publish(pubsub, event))
+        return report === undefined ? published : Effect.zipRight(published, Effect.asVoid(PubSub.publish(pubsub, report)))
+      })
+    return {
+      // nobody listening: nothing to do. A bus already shut down drops the event: publishing never
+      // fails nor interrupts.
       publish: (event) =>
-        Effect.flatMap(PubSub.isShutdown(pubsub), (down) => (down ? Effect.void : Effect.asVoid(PubSub.publish(pubsub, event)))),
-      subscribe: PubSub.subscribe(pubsub),
-      stream: Stream.fromPubSub(pubsub, { scoped: true })
-    })
-  )
+        Effect.suspend(() =>
+          subscribers === 0 ? Effect.void : Effect.flatMap(PubSub.isShutdown(pubsub), (down) => (down ? Effect.void : offer(event)))
+        ),
+      subscribe: counted(PubSub.subscribe(pubsub)),
+      stream: counted(Stream.fromPubSub(pubsub, { scoped: true })),
+      dropped: Effect.sync(() => dropped)
+    }
+  })
 
 /**
+ * The bus with the default capacity. A value, not a function: every reference is the same
+ * layer, so a program that names it twice still has one bus. For another capacity:
+ * `Layer.scoped(SalesforceEvents, SalesforceEvents.make({ capacity }))`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: SalesforceEvents.Options = {}): Layer.Layer<SalesforceEvents> =>
-  Layer.scoped(SalesforceEvents, make(options))
+export const layer: Layer.Layer<SalesforceEvents> = Layer.scoped(SalesforceEvents, make())
 
 /**
  * Publish an event on the bus in context.

@@ -17,6 +17,12 @@ export * as AuthorizationCode from "./AuthorizationCode.js"
 export * as AuthError from "./AuthError.js"
 
 /**
+ * Pick the auth method from the environment.
+ * @since 0.2.0
+ */
+export * as AuthMethod from "./AuthMethod.js"
+
+/**
  * The HTTP path of token calls, for built-in and custom auth.
  * @since 0.1.0
  */

@@ -93,7 +93,7 @@ describe("effect-salesforce login", () => {
       const token = yield* Effect.flatMap(TokenProvider.TokenProvider, (p) => p.get).pipe(
         Effect.provide(
           RefreshToken.layerConfig().pipe(
-            Layer.provide(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer(), NodeHttpClient.layerUndici))
+            Layer.provide(Layer.mergeAll(SalesforceConfig.layerConfig(), SalesforceEvents.layer, NodeHttpClient.layerUndici))
           )
         ),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(lines))))

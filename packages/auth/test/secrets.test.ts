@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as AccessToken from "@effect-salesforce/auth/AccessToken"
-import { AuthenticationError, MalformedResponseError, TransportError } from "@effect-salesforce/auth/AuthError"
+import { TransportError } from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
+import * as SoapLogin from "@effect-salesforce/auth/SoapLogin"
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -9,6 +10,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { inspect } from "node:util"
 import { recordEvents, withBus } from "./helpers.js"
+import { stubClient, stubEnv } from "./methods/helpers.js"
 
 const SECRET = "00D5g000004XXXX!AQ4AQ-super-secret-token-value"
 
@@ -54,14 +56,32 @@ describe("secrets", () => {
       for (const event of events) assertNoSecret(event)
     }))
 
-  it.effect("error messages name the problem and print without secrets", () =>
-    Effect.sync(() => {
-      const errors = [
-        new AuthenticationError({ method: "SoapLogin", code: "INVALID_LOGIN", description: "Invalid username, password, security token; or user locked out.", status: 500 }),
-        new MalformedResponseError({ method: "ClientCredentials", request: "POST https://acme.my.salesforce.com/services/oauth2/token", status: 200, detail: "the JSON has no access_token" })
-      ]
-      assert.strictEqual(errors[0]!.message, "SoapLogin: [INVALID_LOGIN] Invalid username, password, security token; or user locked out.")
-      assert.include(errors[1]!.message, "no access_token")
-      for (const e of errors) assertNoSecret(e)
+  it.scoped("error messages name the problem and print without secrets", () =>
+    Effect.gen(function*() {
+      const password = "Pa55-word-secret"
+      const securityToken = "SecTok-8XJ2Qw"
+      const options = { username: "user@acme.com", password: Redacted.make(password), securityToken: Redacted.make(securityToken) }
+      // a fault that quotes what it was sent (a proxy or a careless server)
+      const fault = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out. Sent: ${password}${securityToken}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
+      const { client } = yield* stubClient([{ status: 500, body: fault }])
+      const refused = yield* Effect.flip(
+        Effect.flatMap(SoapLogin.make({ ...options, failureCooldown: 0 }), (p) => p.get).pipe(Effect.provide(stubEnv(client)))
+      )
+      assert.match(refused.message, /^SoapLogin: \[INVALID_LOGIN\] Invalid username, password, security token; or user locked out\./)
+      // a bad option: the field is named, its value is not shown
+      const badOption = yield* Effect.flip(
+        SoapLogin.make({ ...options, password: Redacted.make(`${password}\u0001`) }).pipe(Effect.provide(stubEnv(client)))
+      )
+      assert.match(badOption.message, /^Invalid password: contains a control character/)
+      const notRedacted = yield* Effect.flip(
+        SoapLogin.make({ ...options, securityToken: securityToken as unknown as Redacted.Redacted<string> }).pipe(
+          Effect.provide(stubEnv(client))
+        )
+      )
+      assert.strictEqual(notRedacted.message, "Invalid securityToken: must be a Redacted value (Redacted.make(...))")
+      for (const error of [refused, badOption, notRedacted]) {
+        assertNoSecret(error, password)
+        assertNoSecret(error, securityToken)
+      }
     }))
 })

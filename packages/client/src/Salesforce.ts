@@ -24,10 +24,12 @@
  * @since 0.1.0
  */
 import type * as AuthError from "@effect-salesforce/auth/AuthError"
+import * as AuthMethod from "@effect-salesforce/auth/AuthMethod"
 import type * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
-import type { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
-import type { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
+import * as SalesforceConfig from "@effect-salesforce/auth/SalesforceConfig"
+import * as SalesforceEvents from "@effect-salesforce/auth/SalesforceEvents"
 import type { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -37,7 +39,6 @@ import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/salesforce.js"
 import type { SalesforceError } from "./SalesforceError.js"
@@ -80,7 +81,7 @@ export declare namespace Salesforce {
     readonly httpClient: HttpClient.HttpClient.With<Error>
     /**
      * Run a SOQL query and stream its records, following `nextRecordsUrl` lazily: a
-     * consumer that takes 5 records fetches one page. With a `Schema`, each record is decoded.
+     * consumer that takes 5 records fetches one page. With `{ schema }`, each record is decoded.
      */
     readonly query: QueryFn
     /** {@link query} over `queryAll`: deleted and archived rows included. */
@@ -98,12 +99,18 @@ export declare namespace Salesforce {
    * @category models
    */
   export interface QueryFn {
+    <A, I, R>(soql: string, options: QueryOptions<A, I, R>): Stream.Stream<A, Error | ParseResult.ParseError, R>
     (soql: string, options?: RequestOptions): Stream.Stream<SObjectRecord, Error>
-    <A, I, R>(
-      soql: string,
-      schema: Schema.Schema<A, I, R>,
-      options?: RequestOptions
-    ): Stream.Stream<A, Error | ParseResult.ParseError, R>
+  }
+
+  /**
+   * Per-call options of a query that decodes each record with `schema`.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export interface QueryOptions<A, I, R> extends RequestOptions {
+    readonly schema: Schema.Schema<A, I, R>
   }
 
   /**
@@ -258,14 +265,97 @@ export const make: (
 ) => Effect.Effect<
   Salesforce.Service,
   AuthError.InvalidConfigError,
-  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
+  TokenProvider | SalesforceEvents.SalesforceEvents | SalesforceConfig.SalesforceConfig | HttpClient.HttpClient
 > = internal.make
 
+const defaultLayer = Layer.effect(Salesforce, make())
+
 /**
+ * The client alone, for users who compose the layers by hand: it needs a `TokenProvider` (an
+ * auth layer), the `SalesforceEvents` bus the auth layer publishes to, `SalesforceConfig` and the
+ * transport. Without options it is always the same layer. Most programs want {@link layerWith}
+ * or {@link layerConfig}.
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options?: Salesforce.Options
-): Layer.Layer<Salesforce, AuthError.InvalidConfigError, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
-  Layer.scoped(Salesforce, make(options))
+): Layer.Layer<
+  Salesforce,
+  AuthError.InvalidConfigError,
+  TokenProvider | SalesforceEvents.SalesforceEvents | SalesforceConfig.SalesforceConfig | HttpClient.HttpClient
+> => options === undefined ? defaultLayer : Layer.effect(Salesforce, make(options))
+
+/**
+ * @since 0.2.0
+ */
+export declare namespace layerWith {
+  /**
+   * The client's options, and where to log in: `config` as plain values, or (by default) read
+   * from `SALESFORCE_BASE_URL` and `SALESFORCE_API_VERSION` with `SalesforceConfig.layerConfig`.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export interface Options extends Salesforce.Options {
+    readonly config?: SalesforceConfig.SalesforceConfig.Options | undefined
+  }
+}
+
+/**
+ * The client, its one events bus, `SalesforceConfig` and the given auth layer, wired together:
+ * the program adds only the transport.
+ *
+ * @example
+ * ```ts
+ * const SalesforceLive = Salesforce.layerWith(ClientCredentials.layerConfig()).pipe(
+ *   Layer.provide(NodeHttpClient.layerUndici)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerWith = <E, R>(
+  auth: Layer.Layer<TokenProvider, E, R>,
+  options: layerWith.Options = {}
+): Layer.Layer<
+  Salesforce | TokenProvider | SalesforceEvents.SalesforceEvents | SalesforceConfig.SalesforceConfig,
+  E | SalesforceConfig.InvalidConfig | AuthError.InvalidConfigError,
+  HttpClient.HttpClient | Exclude<R, SalesforceEvents.SalesforceEvents | SalesforceConfig.SalesforceConfig>
+> => {
+  const { config, ...client } = options
+  return layer(client).pipe(
+    Layer.provideMerge(auth),
+    Layer.provideMerge(
+      Layer.merge(
+        config === undefined ? SalesforceConfig.layerConfig() : SalesforceConfig.layer(config),
+        SalesforceEvents.layer
+      )
+    )
+  )
+}
+
+/**
+ * {@link layerWith} with the auth method picked from the environment (`AuthMethod.layerConfig`:
+ * the first method whose variables are all set, or a `ConfigError` listing what each lacks).
+ * Needs the transport and a `FileSystem` (`SALESFORCE_PRIVATE_KEY_FILE` may name a key file).
+ *
+ * @example
+ * ```ts
+ * const SalesforceLive = Salesforce.layerConfig().pipe(
+ *   Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: layerWith.Options
+): Layer.Layer<
+  Salesforce | TokenProvider | SalesforceEvents.SalesforceEvents | SalesforceConfig.SalesforceConfig,
+  SalesforceConfig.InvalidConfig | AuthError.InvalidConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem
+> => layerWith(AuthMethod.layerConfig, options)

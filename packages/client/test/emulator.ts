@@ -26,7 +26,7 @@ export const instantRetries = RetryPolicy.make({ schedule: Schedule.recurs(3) })
 export const authLayer = (baseUrl: string) => {
   const base = Layer.mergeAll(
     SalesforceConfig.layer({ baseUrl, apiVersion: "64.0" }),
-    SalesforceEvents.layer(),
+    SalesforceEvents.layer,
     NodeHttpClient.layerUndici
   )
   return ClientCredentials.layer({ clientId: app.clientId, clientSecret: Redacted.make(app.clientSecret!) }).pipe(

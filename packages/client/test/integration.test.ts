@@ -15,7 +15,7 @@ describe("integration: query", () => {
     Effect.gen(function*() {
       const { requestsUnder, sf } = yield* connect({ queryBatchSize: 3, seed: { Account: accounts(10) } })
       const Account = Schema.Struct({ Id: Schema.String, Name: Schema.String })
-      const records = Chunk.toArray(yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", Account)))
+      const records = Chunk.toArray(yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", { schema: Account })))
       assert.strictEqual(records.length, 10)
       assert.strictEqual(new Set(records.map((r) => r.Id)).size, 10)
       assert.strictEqual(yield* requestsUnder(`${v}/query`), 4)

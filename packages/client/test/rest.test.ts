@@ -1,13 +1,10 @@
-import * as Salesforce from "@effect-salesforce/client/Salesforce"
 import type * as SalesforceError from "@effect-salesforce/client/SalesforceError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { env, instanceUrl, json, makeStub, type Sent, setup, sfError } from "./stub.js"
+import { instanceUrl, json, type Sent, setup, sfError } from "./stub.js"
 
 const v = "/services/data/v64.0"
 
@@ -54,10 +51,10 @@ describe("query", () => {
     Effect.gen(function*() {
       const { sf } = yield* setup(pages)
       const Account = Schema.Struct({ Id: Schema.String, Name: Schema.String })
-      const records = yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", Account))
+      const records = yield* Stream.runCollect(sf.query("SELECT Id, Name FROM Account", { schema: Account }))
       assert.deepStrictEqual(Chunk.toArray(records)[0], { Id: "0010", Name: "Account 0" })
       const Wrong = Schema.Struct({ Id: Schema.Number })
-      const error = yield* Effect.flip(Stream.runCollect(sf.query("SELECT Id FROM Account", Wrong)))
+      const error = yield* Effect.flip(Stream.runCollect(sf.query("SELECT Id FROM Account", { schema: Wrong })))
       assert.strictEqual(error._tag, "ParseError")
     }))
 
@@ -231,41 +228,5 @@ describe("limits", () => {
       assert.strictEqual(limits.DailyApiRequests!.Max, 15000)
       assert.strictEqual(limits.DailyApiRequests!.Remaining, 14980)
       assert.strictEqual(sent[0]!.url.pathname, `${v}/limits`)
-    }))
-})
-
-describe("a consumer service, tested with TokenProvider.layerTest and no network", () => {
-  // an application service built on Salesforce
-  class Accounts extends Context.Tag("test/Accounts")<Accounts, {
-    readonly rename: (id: string, name: string) => Effect.Effect<string, Salesforce.Salesforce.Error>
-  }>() {}
-  const AccountsLive = Layer.effect(
-    Accounts,
-    Effect.map(Salesforce.Salesforce, (sf) => ({
-      rename: (id, name) =>
-        sf.sobject("Account").update(id, { Name: name }).pipe(
-          Effect.zipRight(sf.sobject("Account").get(id, ["Name"])),
-          Effect.map((r) => String(r.Name))
-        )
-    }))
-  )
-
-  it.scoped("renames an account", () =>
-    Effect.gen(function*() {
-      const names = new Map<string, string>([["001A", "Old"]])
-      const stub = makeStub((s) => {
-        if (s.method === "PATCH") {
-          names.set("001A", JSON.parse(s.body!).Name)
-          return { status: 204 }
-        }
-        return json(200, { Id: "001A", Name: names.get("001A") })
-      })
-      const layer = AccountsLive.pipe(
-        Layer.provide(Salesforce.layer()),
-        Layer.provide(env(stub.client))
-      )
-      const renamed = yield* Effect.flatMap(Accounts, (a) => a.rename("001A", "New")).pipe(Effect.provide(layer))
-      assert.strictEqual(renamed, "New")
-      assert.strictEqual(stub.sent.length, 2)
     }))
 })

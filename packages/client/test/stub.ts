@@ -87,7 +87,7 @@ export const instantRetries = RetryPolicy.make({ schedule: Schedule.recurs(3) })
 export const env = (client: HttpClient.HttpClient, tokens: Parameters<typeof TokenProvider.layerTest>[0] = {}) =>
   Layer.mergeAll(
     TokenProvider.layerTest({ instanceUrl, ...tokens }),
-    SalesforceEvents.layer(),
+    SalesforceEvents.layer,
     Layer.orDie(SalesforceConfig.layer({ baseUrl: instanceUrl, apiVersion: "64.0" })),
     Layer.succeed(HttpClient.HttpClient, client)
   )

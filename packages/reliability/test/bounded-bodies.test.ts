@@ -61,7 +61,7 @@ describe("bounded bodies: the token endpoint", () => {
           const layer = ClientCredentials.layer({ clientId: "id", clientSecret: Redacted.make("client-secret-bounded") }).pipe(
             Layer.provide(Layer.mergeAll(
               SalesforceConfig.layer({ baseUrl: server.url }),
-              SalesforceEvents.layer(),
+              SalesforceEvents.layer,
               transport
             ))
           )
@@ -82,7 +82,7 @@ describe("bounded bodies: REST", () => {
       Layer.provide(Layer.mergeAll(
         TokenProvider.layerStatic({ accessToken: Redacted.make("static-access-token-bounded"), instanceUrl: url }),
         SalesforceConfig.layer({ baseUrl: url, apiVersion: "64.0" }),
-        SalesforceEvents.layer(),
+        SalesforceEvents.layer,
         transport
       )),
       Layer.orDie

@@ -246,7 +246,7 @@ describe("hostile bodies: no server-chosen prototypes", () => {
       const page = `{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account"},"Id":"001000000000001AAA","__proto__":{"isAdmin":true}}]}`
       yield* control.injectFault({ path: `${v}/query`, kind: { _tag: "Status", status: 200, body: page, headers: json } })
       const records = yield* Stream.runCollect(
-        sf.query("SELECT Id FROM Account", Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+        sf.query("SELECT Id FROM Account", { schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
       )
       const [record] = Array.from(records)
       assert.isFalse(polluted(record))

@@ -191,7 +191,7 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
   }).pipe(
     Effect.provide(Layer.mergeAll(
       SalesforceConfig.layer({ baseUrl: args.loginUrl }),
-      SalesforceEvents.layer(),
+      SalesforceEvents.layer,
       FetchHttpClient.layer
     ))
   )

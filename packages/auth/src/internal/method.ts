@@ -106,7 +106,7 @@ export const layers = <O, K extends keyof O & string, R>(
 ) => {
   const layer = (options: O): Layer.Layer<TokenProvider.TokenProvider, InvalidConfigError, Exclude<R, Scope.Scope>> =>
     Layer.scoped(TokenProvider.TokenProvider, make(options))
-  const layerConfig = (
+  const build = (
     config?: ConfigOptions<O, K>
   ): Layer.Layer<TokenProvider.TokenProvider, InvalidConfigError | ConfigError.ConfigError, Exclude<R, Scope.Scope>> => {
     const given: Readonly<Record<string, unknown>> = config ?? {}
@@ -119,6 +119,9 @@ export const layers = <O, K extends keyof O & string, R>(
     // the one place the split options are put back together: the keys are those of O by construction
     return Layer.unwrapEffect(Effect.map(Config.all(configs), (values) => layer({ ...rest, ...values } as O)))
   }
+  // without options, every call is the same layer: two references build one provider
+  const fromEnvironment = build()
+  const layerConfig = (config?: ConfigOptions<O, K>) => (config === undefined ? fromEnvironment : build(config))
   return { layer, layerConfig }
 }
 

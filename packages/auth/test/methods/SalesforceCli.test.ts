@@ -54,7 +54,7 @@ const calls = Effect.sync(() =>
     ? Fs.readFileSync(Path.join(dir, "calls"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { args: Array<string>; noColor: string })
     : []
 )
-const env = Layer.mergeAll(SalesforceEvents.layer(), NodeContext.layer)
+const env = Layer.mergeAll(SalesforceEvents.layer, NodeContext.layer)
 const provider = (options: SalesforceCli.Options = {}) => Effect.provide(SalesforceCli.make(options), env)
 
 describe("SalesforceCli", () => {

@@ -84,6 +84,22 @@ describe("SoapLogin against the emulator", () => {
       assert.strictEqual(yield* soapLogins, 2)
     }).pipe(Effect.provide(emulatorEnv())))
 
+  it.scoped("a 30-second session (sessionSecondsValid 30) and an hour idle: two logins, no loop", () =>
+    Effect.gen(function*() {
+      // the default 60 s margin is longer than the session: it shrinks to a quarter of it
+      const provider = yield* SoapLogin.make(options)
+      const first = yield* provider.get
+      assert.isTrue(Option.isSome(first.expiresAt))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(yield* provider.get, first, "the short-lived token is used, not replaced on arrival")
+      for (let minute = 0; minute < 60; minute++) yield* TestClock.adjust("1 minute")
+      // one background refresh of the token a caller used; its successor, unused, is left to expire
+      assert.strictEqual(yield* soapLogins, 2)
+      const later = yield* provider.get
+      assert.notStrictEqual(Redacted.value(later.value), Redacted.value(first.value))
+      assert.strictEqual(yield* soapLogins, 3)
+    }).pipe(Effect.provide(emulatorEnv({ sessionLifetime: "30 seconds" }))))
+
   it.scoped("within the expiry margin, the token is replaced; before it, not", () =>
     Effect.gen(function*() {
       const provider = yield* SoapLogin.make({ ...options, proactiveRefresh: false, expiryMargin: "5 minutes" })

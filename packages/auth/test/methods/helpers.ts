@@ -37,7 +37,7 @@ export const emulatorEnv = (
       Effect.map(Emulator.Emulator, (emulator) =>
         SalesforceConfig.layer({ baseUrl: baseUrl ?? emulator.baseUrl, apiVersion }))
     ),
-    SalesforceEvents.layer(),
+    SalesforceEvents.layer,
     baseUrl === undefined ? NodeHttpClient.layerUndici : redirected(baseUrl)
   ).pipe(Layer.provideMerge(Emulator.layer(options)))
 
@@ -143,6 +143,6 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
 export const stubEnv = (client: HttpClient.HttpClient, baseUrl = "https://acme.my.salesforce.com") =>
   Layer.mergeAll(
     SalesforceConfig.layer({ baseUrl }),
-    SalesforceEvents.layer(),
+    SalesforceEvents.layer,
     Layer.succeed(HttpClient.HttpClient, client)
   )

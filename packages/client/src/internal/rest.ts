@@ -100,9 +100,8 @@ const withBody = (request: HttpClientRequest.HttpClientRequest, body: unknown) =
 
 /** `query` or `queryAll`. @internal */
 export const makeQuery = (execute: Execute, resource: "query" | "queryAll"): Salesforce.QueryFn =>
-  ((soql: string, schemaOrOptions?: unknown, maybeOptions?: Salesforce.RequestOptions) => {
-    const schema = Schema.isSchema(schemaOrOptions) ? (schemaOrOptions as Schema.Schema<unknown, unknown, unknown>) : undefined
-    const options = schema === undefined ? (schemaOrOptions as Salesforce.RequestOptions | undefined) : maybeOptions
+  ((soql: string, options?: Salesforce.QueryOptions<unknown, unknown, unknown> | Salesforce.RequestOptions) => {
+    const schema = options !== undefined && "schema" in options ? options.schema : undefined
     const decodeRecords = schema === undefined
       ? (records: ReadonlyArray<unknown>) => Effect.succeed(records)
       : Schema.decodeUnknown(Schema.Array(schema))

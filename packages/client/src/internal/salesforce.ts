@@ -6,7 +6,6 @@ import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
 import type { Salesforce } from "../Salesforce.js"
 import { valueProblem } from "./headers.js"
 import * as Limiter from "./limiter.js"
@@ -26,7 +25,7 @@ export const make = (
 ): Effect.Effect<
   Salesforce.Service,
   InvalidConfigError,
-  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
+  TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
     const clientName = yield* checkClientName(options.clientName ?? "effect-salesforce")
