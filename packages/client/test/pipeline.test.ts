@@ -1,4 +1,4 @@
-import { AuthenticationError } from "@effect-salesforce/auth/AuthError"
+import { AuthenticationError, TransportError } from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
 import * as Salesforce from "@effect-salesforce/client/Salesforce"
@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { authOf, env, instanceUrl, json, makeStub, type Sent, setup, sfError } from "./stub.js"
+import { authOf, env, instanceUrl, instantRetries, json, makeStub, type Sent, setup, sfError } from "./stub.js"
 
 const ok = json(200, { ok: true })
 const get = (url: string) => HttpClientRequest.get(url)
@@ -163,6 +163,44 @@ describe("execute: 401", () => {
 })
 
 describe("execute: retries", () => {
+  it.scoped("RetryPolicy is read when each call runs: provided around one call, it changes that call", () =>
+    Effect.gen(function*() {
+      // no policy of the client's own: the one in the caller's context applies
+      const { sent, sf } = yield* setup(() => sfError(503, "SERVER_UNAVAILABLE", "down"), { retryPolicy: undefined })
+      yield* Effect.flip(sf.execute(get("limits")).pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)))
+      assert.strictEqual(sent.length, 1)
+      yield* Effect.flip(sf.execute(get("limits")).pipe(Effect.provideService(RetryPolicy.RetryPolicy, instantRetries)))
+      assert.strictEqual(sent.length, 1 + 4)
+    }))
+
+  it.scoped("a request that never left the process (invalid URL, body not encodable) is not retried", () =>
+    Effect.gen(function*() {
+      const { sent, sf } = yield* setup(() => ({ fail: "InvalidUrl" as const }))
+      const error = yield* Effect.flip(sf.execute(get("limits")))
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.strictEqual(sent.length, 1)
+    }))
+
+  it.scoped("catchTags tells a failing token endpoint (TransportError) from a failing instance (ConnectionError)", () =>
+    Effect.gen(function*() {
+      const { sf, tokens } = yield* setup((_, i) => (i === 0 ? { fail: "Transport" as const } : ok))
+      const where = (effect: Effect.Effect<unknown, Salesforce.Salesforce.Error>) =>
+        effect.pipe(
+          Effect.as("ok"),
+          Effect.catchTags({
+            TransportError: () => Effect.succeed("token endpoint"),
+            ConnectionError: () => Effect.succeed("instance")
+          }),
+          Effect.catchAll((e) => Effect.succeed(e._tag))
+        )
+      yield* tokens.failNext(
+        new TransportError({ method: "Test", reason: "Connection", request: "POST /services/oauth2/token", detail: "refused" })
+      )
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "token endpoint")
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "instance")
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "ok")
+    }).pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)))
+
   it.scoped("retries a 503 on GET, with a Retry event", () =>
     Effect.gen(function*() {
       const { events, sent, sf } = yield* setup((_, i) => (i === 0 ? sfError(503, "SERVER_UNAVAILABLE", "down") : ok))
