@@ -1,3 +1,4 @@
+import * as AuthError from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import * as SalesforceError from "@effect-salesforce/client/SalesforceError"
 import { assert, describe, it } from "@effect/vitest"
@@ -107,5 +108,16 @@ describe("error mapping", () => {
         assert.notMatch(renderings, /test-token/)
         assert.include(renderings, "[redacted]", "the server did echo the token, and it was scrubbed")
       }
+    }))
+
+  it.effect("isAuthError matches exactly the token provider's errors, not the client's nor InvalidConfigError", () =>
+    Effect.sync(() => {
+      const common = { status: 401, errorCode: "INVALID_SESSION_ID", message: "m", request: "GET /x" }
+      assert.isFalse(AuthError.isAuthError(new SalesforceError.SessionRejectedError({ ...common, reason: "AfterRefresh" })))
+      assert.isFalse(AuthError.isAuthError(new SalesforceError.ConnectionError({ reason: "Connection", request: "GET /x", detail: "d", sent: true })))
+      assert.isFalse(AuthError.isAuthError(new AuthError.InvalidConfigError({ field: "f", detail: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.TransportError({ method: "M", reason: "Connection", request: "r", detail: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.AuthenticationError({ method: "M", code: "c", description: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.MalformedResponseError({ method: "M", request: "r", detail: "d" })))
     }))
 })
