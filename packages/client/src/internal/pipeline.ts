@@ -246,6 +246,11 @@ export const make = (deps: Deps): Execute => {
             }
             return yield* Effect.fail(error)
           }
+          // a request sent just before the same token was found unfixable: no refresh for it either
+          const cooling = rejected
+          if (cooling !== undefined && sameToken(cooling.token, token) && (yield* Clock.currentTimeMillis) < cooling.until) {
+            return yield* Effect.fail(cooling.error(exchange.description))
+          }
           // once per logical request: replace exactly the token that was rejected
           refreshed = true
           yield* tokens.refresh(token)
