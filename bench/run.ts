@@ -321,6 +321,79 @@ const eventMemory = Effect.gen(function*() {
   })
 })
 
+/**
+ * 7. Bounded bodies: peak RSS while the client meets huge answers from a loopback server (in
+ * this process, writing with backpressure). Before the bounded reader: one 700 MB answer cost
+ * +700 MB RSS, twelve concurrent 380 MB answers killed the process, and a 0.39 MB gzip body
+ * inflated to 400 MB with fetch.
+ */
+const bodies = Effect.gen(function*() {
+  const { createServer } = yield* Effect.promise(() => import("node:http"))
+  const { gzipSync } = yield* Effect.promise(() => import("node:zlib"))
+  const FetchHttpClient = yield* Effect.promise(() => import("@effect/platform/FetchHttpClient"))
+  const chunk = Buffer.alloc(64 * 1024, 97)
+  const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 })
+  let mode: { readonly total: number; readonly gzip: boolean } = { total: 0, gzip: false }
+  let written = 0
+  const server = createServer((_, res) => {
+    const { gzip, total } = mode
+    res.writeHead(200, { "content-type": "application/json", ...(gzip ? { "content-encoding": "gzip" } : {}) })
+    const piece = gzip ? member : chunk
+    let sent = 0
+    const pump = () => {
+      while (sent < total && !res.destroyed) {
+        sent += piece.length
+        written += piece.length
+        if (!res.write(piece)) return void res.once("drain", pump)
+      }
+      res.end()
+    }
+    pump()
+  })
+  yield* Effect.acquireRelease(
+    Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+    () => Effect.sync(() => (server.closeAllConnections(), server.close()))
+  )
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const run = (name: string, total: number, gzip: boolean, concurrency: number, transport: Layer.Layer<HttpClient.HttpClient>) =>
+    Effect.gen(function*() {
+      mode = { total, gzip }
+      written = 0
+      gc()
+      const before = process.memoryUsage().rss
+      let peak = before
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5)
+      const layer = Salesforce.layer().pipe(
+        Layer.provide(Layer.mergeAll(
+          TokenProvider.layerStatic({ accessToken: Redacted.make("00Dbench!bodies"), instanceUrl: url }),
+          SalesforceConfig.layer({ baseUrl: url, apiVersion: "64.0" }),
+          SalesforceEvents.layer,
+          transport
+        )),
+        Layer.orDie
+      )
+      const errors = yield* Effect.forEach(
+        Array.from({ length: concurrency }),
+        () => Effect.flip(Effect.flatMap(Salesforce.Salesforce, (sf) => sf.limits)),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provide(layer))
+      clearInterval(timer)
+      peak = Math.max(peak, process.memoryUsage().rss)
+      const growth = (peak - before) / 1024 / 1024
+      const bound = (concurrency * 64 + 64)
+      record({
+        name: `${name} (default maxResponseBytes 64 MiB)`,
+        figure: `${errors.map((e) => e._tag).filter((t, i, a) => a.indexOf(t) === i).join(", ")}; peak RSS +${growth.toFixed(0)} MB; server wrote ${(written / 1024 / 1024).toFixed(1)} of ${((concurrency * total) / 1024 / 1024).toFixed(1)} MB`,
+        target: `< ${bound} MB (limit × requests + buffers)`,
+        met: growth < bound
+      })
+    })
+  // smallest first: RSS does not shrink at once after a large run
+  yield* run("a gzip bomb, 0.4 MB on the wire for 400 MB (fetch)", 25 * member.length, true, 1, FetchHttpClient.layer)
+  yield* run("one 700 MB answer (undici)", 700 * 1024 * 1024, false, 1, NodeHttpClient.layerUndici)
+  yield* run("12 concurrent 380 MB answers (undici)", 380 * 1024 * 1024, false, 12, NodeHttpClient.layerUndici)
+})
+
 /** `npm run bench -- warm jwt` runs only the named groups. */
 const only = new Set(process.argv.slice(2))
 const wanted = (group: string) => only.size === 0 || only.has(group)
@@ -339,6 +412,7 @@ const main = Effect.gen(function*() {
   if (wanted("jwt")) yield* Effect.scoped(jwtCpu)
   if (wanted("events")) yield* Effect.scoped(eventMemory)
   if (wanted("hostile")) yield* Effect.promise(() => hostile(record))
+  if (wanted("bodies")) yield* Effect.scoped(bodies)
   console.log("\n| benchmark | measured | target | met |\n|---|---|---|---|")
   for (const row of rows) console.log(`| ${row.name} | ${row.figure} | ${row.target} | ${row.met === undefined ? "" : row.met ? "yes" : "no"} |`)
 })

@@ -108,7 +108,10 @@ export const send = (
 ): Effect.Effect<Exchange, ExchangeError> => {
   const description = options.description ?? `${request.method} ${describeUrl(request.url)}`
   const timeout = Duration.decode(options.timeout)
-  const scrub = scrubber([...secretsOfRequest(request), ...(options.secrets ?? [])])
+  // built on first use: a 2xx answer that nobody quotes never pays for it
+  let built: ((text: string) => string) | undefined
+  const scrub = (text: string): string =>
+    (built ??= scrubber([...secretsOfRequest(request), ...(options.secrets ?? [])]))(text)
   return client.execute(request).pipe(
     Effect.flatMap((response) =>
       Effect.flatMap(readBody(response, { maxBytes: options.maxBytes, description }), (text) =>

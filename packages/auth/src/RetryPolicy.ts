@@ -3,13 +3,15 @@
  * long to wait and when to give up, and a rule that says which errors are worth retrying.
  *
  * It is a `Context.Reference`: it has a default and can be overridden for a whole program with
- * {@link layer}, or for one effect with `Effect.provideService(RetryPolicy, ...)`.
+ * {@link layer}, or for one effect with `Effect.provideService(RetryPolicy, ...)`. It is read
+ * when each call runs (a token acquisition, a client request): the policy provided around the
+ * call wins, then the one in force when the provider or client was built, then the default.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { isRetryable } from "./AuthError.js"
@@ -71,6 +73,19 @@ export const none: Policy = make({ schedule: Schedule.stop })
 export class RetryPolicy extends Context.Reference<RetryPolicy>()("@effect-salesforce/auth/RetryPolicy", {
   defaultValue: (): Policy => make()
 }) {}
+
+/**
+ * The policy provided in the current context (`Effect.provideService(RetryPolicy, ...)`, a
+ * {@link layer}), or `fallback` when none was. Read when a call runs: a provider or client
+ * built under one policy and called under another uses the caller's.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const providedOr = (fallback: Policy): Effect.Effect<Policy> =>
+  Effect.contextWith((context: Context.Context<never>) =>
+    context.unsafeMap.has(RetryPolicy.key) ? (context.unsafeMap.get(RetryPolicy.key) as Policy) : fallback
+  )
 
 /**
  * Replace the policy for everything built or run under this layer.

@@ -1,4 +1,5 @@
 import { NodeHttpClient } from "@effect/platform-node"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as AuthHttp from "@effect-salesforce/auth/AuthHttp"
@@ -12,9 +13,11 @@ import { recordEvents, withBus } from "./helpers.js"
 
 /** A tiny loopback server: each test path answers differently. */
 const server = Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly server: Server }>((resume) => {
+  Effect.async<{ readonly url: string; readonly server: Server; readonly requests: Array<string> }>((resume) => {
+    const requests: Array<string> = []
     const server = createServer((req, res) => {
       const path = req.url ?? "/"
+      requests.push(path)
       if (path.startsWith("/ok")) {
         res.writeHead(200, { "content-type": "application/json" }).end(`{"ok":true}`)
       } else if (path.startsWith("/busy")) {
@@ -24,11 +27,13 @@ const server = Effect.acquireRelease(
         res.write("{\"partial\":")
         setTimeout(() => req.socket.destroy(), 5)
       } else if (path.startsWith("/redirect")) {
-        res.writeHead(302, { location: "http://127.0.0.1:1/elsewhere" }).end()
+        res.writeHead(302, { location: "/elsewhere" }).end()
+      } else {
+        res.writeHead(200).end("followed")
       }
     })
     server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })))
+      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, requests })))
   }),
   ({ server }) => Effect.async<void>((resume) => {
     server.closeAllConnections()
@@ -85,13 +90,27 @@ describe("AuthHttp over real HTTP", () => {
       assert.include(refused.message, "POST http://127.0.0.1:1/token")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
-  it.scopedLive("redirects are not followed", () =>
+  for (const [name, transport] of [["undici", NodeHttpClient.layerUndici], ["fetch", FetchHttpClient.layer]] as const) {
+    it.scopedLive(`redirects are not followed (${name})`, () =>
+      Effect.gen(function*() {
+        const { requests, url } = yield* server
+        const { bus } = yield* recordEvents
+        const http = yield* withBus(bus, AuthHttp.make())
+        const response = yield* http.send(HttpClientRequest.post(`${url}/redirect`), { method: "Test" })
+        // the 302 itself comes back, and the server saw no second request (a followed redirect
+        // would go to /elsewhere on this same server)
+        assert.strictEqual(response.status, 302)
+        assert.deepStrictEqual(requests, ["/redirect"])
+      }).pipe(Effect.provide(transport)))
+  }
+
+  it.scopedLive("a request that never left the process is a TransportError that is not retried", () =>
     Effect.gen(function*() {
-      const { url } = yield* server
       const { bus } = yield* recordEvents
       const http = yield* withBus(bus, AuthHttp.make())
-      const response = yield* http.send(HttpClientRequest.post(`${url}/redirect`), { method: "Test" })
-      assert.strictEqual(response.status, 302)
+      const error = yield* Effect.flip(http.send(HttpClientRequest.post("http://[not a host/token"), { method: "Test" }))
+      assert.isTrue(error._tag === "TransportError" && error.reason === "InvalidRequest")
+      assert.isFalse(error.isRetryable)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.effect("parseRetryAfter reads seconds and HTTP dates", () =>

@@ -430,4 +430,26 @@ describe("TokenProvider.make", () => {
       assert.deepStrictEqual(logs, [])
       assert.strictEqual((yield* taken).filter((e) => e._tag === "TokenFailed").length, 2)
     }))
+
+  it.scoped("RetryPolicy is read when an acquisition runs: provided around one get, it changes that acquisition", () =>
+    Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
+      const { bus } = yield* recordEvents
+      // built under a policy of 3 instant retries...
+      const provider = yield* withBus(
+        bus,
+        Effect.provide(
+          TokenProvider.make({ acquire: Effect.zipRight(Ref.update(attempts, (n) => n + 1), Effect.fail(transient)) }),
+          RetryPolicy.layer({ schedule: Schedule.recurs(3) })
+        )
+      )
+      // ...but this get runs under none: one attempt
+      yield* Effect.flip(provider.get.pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)))
+      assert.strictEqual(yield* Ref.get(attempts), 1)
+      // and this one under 2 instant retries: three attempts
+      yield* Effect.flip(
+        provider.get.pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.make({ schedule: Schedule.recurs(2) })))
+      )
+      assert.strictEqual(yield* Ref.get(attempts), 1 + 3)
+    }))
 })

@@ -149,9 +149,9 @@ export declare namespace Salesforce {
      */
     readonly clientName?: string | undefined
     /**
-     * The retry policy of every call of this client. Default: the `RetryPolicy` in context when
-     * each call runs, so `Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)` around
-     * one call changes that call.
+     * The retry policy of this client's calls. Default: the `RetryPolicy` in force when the
+     * client is built. Either way a policy provided around one call
+     * (`Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)`) changes that call.
      */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
     /** Bound on one HTTP attempt (send and read the body). Default 2 minutes. */

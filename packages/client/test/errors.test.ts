@@ -1,7 +1,11 @@
+import * as AuthError from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import * as SalesforceError from "@effect-salesforce/client/SalesforceError"
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { inspect } from "node:util"
 import { json, type Reply, setup, sfError } from "./stub.js"
 
 const failWith = (reply: Reply) =>
@@ -79,10 +83,41 @@ describe("error mapping", () => {
       assert.strictEqual(error.retryAfterMillis, 7000)
     }))
 
-  it.scoped("errors never hold the token", () =>
+  it.scoped("errors never hold the token, even from a server that echoes it", () =>
     Effect.gen(function*() {
-      const error = yield* failWith(sfError(404, "NOT_FOUND", "nope"))
-      assert.notMatch(JSON.stringify(error), /test-token/)
-      assert.notMatch(String(error), /test-token/)
+      // every answer quotes the Authorization header it received, in the code, message and fields
+      const echoes: ReadonlyArray<(auth: string) => Reply> = [
+        (auth) => sfError(404, `NOT_FOUND_${auth}`, `no such record for ${auth}`, { fields: [auth] }),
+        (auth) => sfError(400, "DUPLICATES_DETECTED", `duplicate ${auth}`, { duplicateResult: { duplicateRule: auth, matchResults: [] } }),
+        (auth) => sfError(403, "REQUEST_LIMIT_EXCEEDED", auth),
+        (auth) => sfError(401, "INVALID_SESSION_ID", `This session is not valid for use with the REST API: ${auth}`),
+        (auth) => ({ status: 503, body: `<html><title>${auth}</title></html>`, headers: { "content-type": "text/html" } }),
+        (auth) => ({ status: 420, body: JSON.stringify(auth), headers: { "content-type": "text/plain" } })
+      ]
+      for (const echo of echoes) {
+        const { sf } = yield* setup((sent) => echo(sent.headers["authorization"] ?? ""), { retryPolicy: RetryPolicy.none })
+        const exit = yield* Effect.exit(sf.sobject("Account").get("001A"))
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Cause.squash((exit as Exit.Failure<unknown, unknown>).cause)
+        const renderings = [
+          JSON.stringify(error),
+          String(error),
+          inspect(error, { depth: 12 }),
+          Cause.pretty((exit as Exit.Failure<unknown, unknown>).cause, { renderErrorCause: true })
+        ].join("\n")
+        assert.notMatch(renderings, /test-token/)
+        assert.include(renderings, "[redacted]", "the server did echo the token, and it was scrubbed")
+      }
+    }))
+
+  it.effect("isAuthError matches exactly the token provider's errors, not the client's nor InvalidConfigError", () =>
+    Effect.sync(() => {
+      const common = { status: 401, errorCode: "INVALID_SESSION_ID", message: "m", request: "GET /x" }
+      assert.isFalse(AuthError.isAuthError(new SalesforceError.SessionRejectedError({ ...common, reason: "AfterRefresh" })))
+      assert.isFalse(AuthError.isAuthError(new SalesforceError.ConnectionError({ reason: "Connection", request: "GET /x", detail: "d", sent: true })))
+      assert.isFalse(AuthError.isAuthError(new AuthError.InvalidConfigError({ field: "f", detail: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.TransportError({ method: "M", reason: "Connection", request: "r", detail: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.AuthenticationError({ method: "M", code: "c", description: "d" })))
+      assert.isTrue(AuthError.isAuthError(new AuthError.MalformedResponseError({ method: "M", request: "r", detail: "d" })))
     }))
 })

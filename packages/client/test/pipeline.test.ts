@@ -1,5 +1,6 @@
-import { AuthenticationError } from "@effect-salesforce/auth/AuthError"
+import { AuthenticationError, TransportError } from "@effect-salesforce/auth/AuthError"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
+import * as SalesforceEvent from "@effect-salesforce/auth/SalesforceEvent"
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
 import * as Salesforce from "@effect-salesforce/client/Salesforce"
 import * as SalesforceError from "@effect-salesforce/client/SalesforceError"
@@ -11,7 +12,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { authOf, env, instanceUrl, json, makeStub, type Sent, setup, sfError } from "./stub.js"
+import { authOf, env, instanceUrl, instantRetries, json, makeStub, type Sent, setup, sfError } from "./stub.js"
 
 const ok = json(200, { ok: true })
 const get = (url: string) => HttpClientRequest.get(url)
@@ -163,6 +164,44 @@ describe("execute: 401", () => {
 })
 
 describe("execute: retries", () => {
+  it.scoped("RetryPolicy is read when each call runs: provided around one call, it changes that call", () =>
+    Effect.gen(function*() {
+      // no policy of the client's own: the one in the caller's context applies
+      const { sent, sf } = yield* setup(() => sfError(503, "SERVER_UNAVAILABLE", "down"), { retryPolicy: undefined })
+      yield* Effect.flip(sf.execute(get("limits")).pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)))
+      assert.strictEqual(sent.length, 1)
+      yield* Effect.flip(sf.execute(get("limits")).pipe(Effect.provideService(RetryPolicy.RetryPolicy, instantRetries)))
+      assert.strictEqual(sent.length, 1 + 4)
+    }))
+
+  it.scoped("a request that never left the process (invalid URL, body not encodable) is not retried", () =>
+    Effect.gen(function*() {
+      const { sent, sf } = yield* setup(() => ({ fail: "InvalidUrl" as const }))
+      const error = yield* Effect.flip(sf.execute(get("limits")))
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.strictEqual(sent.length, 1)
+    }))
+
+  it.scoped("catchTags tells a failing token endpoint (TransportError) from a failing instance (ConnectionError)", () =>
+    Effect.gen(function*() {
+      const { sf, tokens } = yield* setup((_, i) => (i === 0 ? { fail: "Transport" as const } : ok))
+      const where = (effect: Effect.Effect<unknown, Salesforce.Salesforce.Error>) =>
+        effect.pipe(
+          Effect.as("ok"),
+          Effect.catchTags({
+            TransportError: () => Effect.succeed("token endpoint"),
+            ConnectionError: () => Effect.succeed("instance")
+          }),
+          Effect.catchAll((e) => Effect.succeed(e._tag))
+        )
+      yield* tokens.failNext(
+        new TransportError({ method: "Test", reason: "Connection", request: "POST /services/oauth2/token", detail: "refused" })
+      )
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "token endpoint")
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "instance")
+      assert.strictEqual(yield* where(sf.execute(get("limits"))), "ok")
+    }).pipe(Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)))
+
   it.scoped("retries a 503 on GET, with a Retry event", () =>
     Effect.gen(function*() {
       const { events, sent, sf } = yield* setup((_, i) => (i === 0 ? sfError(503, "SERVER_UNAVAILABLE", "down") : ok))
@@ -316,11 +355,17 @@ describe("execute: concurrency and events", () => {
 
   it.scoped("an event subscriber on the bus never sees a token, whatever happens", () =>
     Effect.gen(function*() {
-      const { events, sf } = yield* setup((_, i) => (i % 2 === 0 ? sfError(503, "X", "down") : sfError(401, "INVALID_SESSION_ID", "gone")))
-      yield* Effect.flip(sf.execute(get("limits")))
+      // the server quotes the Authorization header in every refusal: Retry events carry the error's message
+      const { events, sf } = yield* setup((sent, i) => {
+        const auth = sent.headers["authorization"] ?? ""
+        return i % 2 === 0 ? sfError(503, "X", `down for ${auth}`) : sfError(401, "INVALID_SESSION_ID", `gone: ${auth}`)
+      })
+      yield* Effect.flip(sf.execute(get("limits?token=test-token-in-query")))
       const all = yield* events
       assert.isAbove(all.length, 3)
-      assert.notMatch(JSON.stringify(all), /test-token/)
+      const text = all.map((e) => `${JSON.stringify(e)}\n${String(e)}\n${SalesforceEvent.format(e)}`).join("\n")
+      assert.notMatch(text, /test-token/)
+      assert.isTrue(all.some((e) => e._tag === "Retry" && e.reason.includes("[redacted]")), "the echo reached an event, scrubbed")
     }))
 
   it.scoped("Salesforce.layer provides the service", () =>

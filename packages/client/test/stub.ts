@@ -31,7 +31,7 @@ export interface Sent {
 /** A scripted answer. */
 export type Reply =
   | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
-  | { readonly fail: "Transport"; readonly code?: string }
+  | { readonly fail: "Transport" | "InvalidUrl"; readonly code?: string }
 
 export type Handler = (sent: Sent, index: number) => Reply | Effect.Effect<Reply>
 
@@ -66,7 +66,7 @@ const toResponse = (request: HttpClientRequest.HttpClientRequest, reply: Reply) 
     return Effect.fail(
       new HttpClientError.RequestError({
         request,
-        reason: "Transport",
+        reason: reply.fail,
         cause: reply.code === undefined ? new Error("socket hang up") : Object.assign(new Error(reply.code), { code: reply.code })
       })
     )

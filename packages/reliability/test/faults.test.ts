@@ -17,6 +17,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import {
+  assertScanned,
   allMethods,
   connect,
   defaults,
@@ -313,8 +314,9 @@ describe("faults: on the refresh during a 401 storm", () => {
 
   // A request reads its token when it holds its concurrency permit (issue 10, item 12), so the
   // requests queued behind the first 100 (the client's concurrency) wait for the failing refresh
-  // holding their permits, share its failure, and the next wave tries again (a transient failure
-  // is not remembered): at most one refresh of 1 + 3 attempts per wave of 100.
+  // holding their permits, share its failure, and a later wave tries again (a transient failure
+  // is not remembered by the token cache): a few refreshes of 1 + 3 attempts each, bounded by the
+  // waves (requests / concurrency, and a wave can straddle a failed refresh), never one per request.
   it.scopedLive("a refresh that keeps failing: every caller gets the TransportError after 1 + 3 attempts; nothing poisoned", () =>
     Effect.gen(function*() {
       const { control, grants, requestsTo, sf } = yield* connect("ClientCredentials")
@@ -329,7 +331,7 @@ describe("faults: on the refresh during a 401 storm", () => {
       for (const f of failures) assert.deepInclude(f, { _tag: "TransportError", status: 503 })
       const tokenCalls = yield* requestsTo("/services/oauth2/token")
       assert.strictEqual((tokenCalls - 1) % 4, 0, "each refresh makes exactly 1 + 3 attempts")
-      assert.isAtMost(tokenCalls - 1, 4 * (N / 100 + 1), "at most one refresh per wave of 100 requests")
+      assert.isAtMost(tokenCalls - 1, 4 * 2 * (N / 100), "at most two refreshes per wave of 100 requests")
       figure("faults.stormFailingRefresh", { requests: N, tokenCalls: tokenCalls - 1 })
       tally.failedTyped++
       yield* control.clearFaults
@@ -381,6 +383,8 @@ describe("faults: secrets", () => {
   it.effect("no secret in any log line, event, error or request URL of this file", () =>
     Effect.gen(function*() {
       const summary = yield* witness.assertClean
+      // something was scanned: run alone (no other test of the file), this fails
+      assertScanned(summary, ["error", "event", "log", "url"])
       figure("faults", tally)
       figure("secrets.faults", summary)
     }))

@@ -195,6 +195,14 @@ export const makeWitness = () => {
 
 export type Witness = ReturnType<typeof makeWitness>
 
+/**
+ * Assert that a file's scan saw texts from each of `sources` (errors, events, log lines,
+ * request URLs): a clean scan of nothing proves nothing.
+ */
+export const assertScanned = (summary: Readonly<Record<string, number>>, sources: ReadonlyArray<string>): void => {
+  for (const source of sources) assert.isAbove(summary[source] ?? 0, 0, `texts from "${source}" were scanned`)
+}
+
 /** The witness of this test file (each vitest file has its own module instance). */
 export const witness = makeWitness()
 witness.addSecret("password", defaults.password)

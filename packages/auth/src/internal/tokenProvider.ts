@@ -37,6 +37,7 @@ export const makeWithEvents = <R>(
     const name = options.authMethod ?? "Custom"
     const context = yield* Effect.context<R>()
     const scope = yield* Effect.scope
+    const builtWith = yield* RetryPolicy.RetryPolicy
     const publish = (event: SalesforceEvent) => (events === undefined ? Effect.void : events.publish(event))
     const marginMillis = Duration.toMillis(options.expiryMargin ?? Duration.seconds(60))
     const timeout = Duration.decode(options.acquireTimeout ?? Duration.minutes(2))
@@ -70,8 +71,9 @@ export const makeWithEvents = <R>(
         : options.acquire
       // the policy is read when the acquisition runs, in the fiber of the caller that started it
       // (it inherits the caller's context), so `Effect.provideService(RetryPolicy, ...)` around a
-      // `get` changes that acquisition; `context` below only supplies what `acquire` needs
-      return Effect.flatMap(RetryPolicy.RetryPolicy, (policy) =>
+      // `get` changes that acquisition; else the policy the provider was built under.
+      // `context` below only supplies what `acquire` needs
+      return Effect.flatMap(RetryPolicy.providedOr(builtWith), (policy) =>
         RetryPolicy.retry(
         Effect.flatMap(attempt, toToken),
         policy,
@@ -83,7 +85,7 @@ export const makeWithEvents = <R>(
             delayMillis: Duration.toMillis(delay),
             reason: error.message
           }))
-      )).pipe(
+      ).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -99,7 +101,7 @@ export const makeWithEvents = <R>(
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
         }),
         Effect.provide(context)
-      )
+      ))
     }
 
     const settled = (

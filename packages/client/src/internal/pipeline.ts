@@ -40,8 +40,8 @@ export interface Deps {
   /** Runs an effect under the client's concurrency limit. */
   readonly withPermit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly clientName: string
-  /** The client's own policy, if it was given one; else the `RetryPolicy` in context when each call runs. */
-  readonly policy: RetryPolicy.Policy | undefined
+  /** The client's own policy, or the one in force when it was built; a policy provided around a call wins. */
+  readonly policy: RetryPolicy.Policy
   readonly requestTimeout: Duration.Duration
   readonly maxResponseBytes: number
   /** How long a session refused even after a refresh is remembered. */
@@ -249,15 +249,20 @@ export const make = (deps: Deps): Execute => {
             }
             return yield* Effect.fail(error)
           }
+          // a request sent just before the same token was found unfixable: no refresh for it either
+          const cooling = rejected
+          if (cooling !== undefined && sameToken(cooling.token, token) && (yield* Clock.currentTimeMillis) < cooling.until) {
+            return yield* Effect.fail(cooling.error(exchange.description))
+          }
           // once per logical request: replace exactly the token that was rejected
           refreshed = true
           yield* tokens.refresh(token)
         }
       })
     })
-    return Effect.flatMap(RetryPolicy.RetryPolicy, (current) => {
-      // read when the call runs: the call's own option, the client's, or the policy in the caller's context
-      const policy = options.retryPolicy ?? deps.policy ?? current
+    return Effect.flatMap(RetryPolicy.providedOr(deps.policy), (provided) => {
+      // read when the call runs: the call's own option, the policy provided around the call, the client's
+      const policy = options.retryPolicy ?? provided
       const effective: RetryPolicy.Policy = {
         ...policy,
         // the token provider retries its own transient faults; an ambiguous failure of a

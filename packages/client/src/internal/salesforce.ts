@@ -1,5 +1,6 @@
 /** The implementation of `Salesforce.make`. @internal */
 import { InvalidConfigError } from "@effect-salesforce/auth/AuthError"
+import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import { SalesforceConfig } from "@effect-salesforce/auth/SalesforceConfig"
 import { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
 import { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
@@ -46,7 +47,7 @@ export const make = (
       apiVersion: config.apiVersion,
       withPermit: limiter.withPermit,
       clientName,
-      policy: options.retryPolicy,
+      policy: options.retryPolicy ?? (yield* RetryPolicy.RetryPolicy),
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.minutes(2)),
       maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
       rejectedSessionCooldown: Duration.decode(options.rejectedSessionCooldown ?? Duration.minutes(1))
