@@ -59,6 +59,27 @@ describe("hostile headers: refused before sending, not retried", () => {
     }).pipe(observed))
 })
 
+describe("hostile headers: an access token a header cannot carry", () => {
+  it.scopedLive("a token endpoint answering a token with CR LF or a space: MalformedResponseError, not retried, nothing sent with it", () =>
+    Effect.gen(function*() {
+      const { baseUrl, control, provider, requestsTo } = yield* connect("ClientCredentials")
+      for (const accessToken of [`00Dx!abc\r\nX-Injected: 1`, "00Dx!abc def", "00Dx!abc\u00e9"]) {
+        refused += 1
+        yield* provider.invalidate
+        const before = yield* requestsTo("/services/oauth2/token")
+        yield* control.injectFault({
+          path: "/services/oauth2/token",
+          kind: { _tag: "Status", status: 200, body: { access_token: accessToken, instance_url: baseUrl, token_type: "Bearer" } }
+        })
+        const error = seen(yield* Effect.flip(provider.get))
+        assert.strictEqual(error._tag, "MalformedResponseError")
+        assert.match(error.message, /the access token is empty or holds a character other than visible ASCII/)
+        assert.strictEqual((yield* requestsTo("/services/oauth2/token")) - before, 1, "not retried")
+      }
+      yield* provider.get
+    }).pipe(observed))
+})
+
 describe("hostile headers: clientName", () => {
   it.scopedLive("a CR, LF, control character or comma in clientName fails construction; a plain one is sent", () =>
     Effect.gen(function*() {

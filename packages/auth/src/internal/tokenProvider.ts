@@ -6,6 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "../AccessToken.js"
@@ -59,6 +60,14 @@ export const makeWithEvents = <R>(
             new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
           )
         )
+        // it is sent as `Authorization: Bearer <token>`: a CR, LF or space there is not a token
+        if (!/^[\x21-\x7e]+$/.test(Redacted.value(grant.accessToken))) {
+          return yield* new MalformedResponseError({
+            method: name,
+            request: "token acquisition",
+            detail: "the access token is empty or holds a character other than visible ASCII (a header cannot carry it)"
+          })
+        }
         const issuedAt = grant.issuedAt ?? DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         const expiresAt = grant.expiresAt ??
           (grant.expiresIn === undefined ? undefined : DateTime.addDuration(issuedAt, grant.expiresIn))
