@@ -348,7 +348,8 @@ export interface Receiver {
  */
 export const receiver = (options: ReceiverOptions = {}): Effect.Effect<Receiver, AuthorizationCodeError, Scope.Scope> =>
   Effect.gen(function*() {
-    const path = options.path ?? defaultPath
+    const given = options.path ?? defaultPath
+    const path = given.startsWith("/") ? given : `/${given}`
     const timeout = Duration.decode(options.timeout ?? Duration.minutes(5))
     const started = yield* loopback.make({ port: options.port ?? defaultPort, path, timeout }).pipe(
       Effect.mapError(receiverError)

@@ -13,7 +13,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import { browse, freePort } from "./browser.js"
-import { assertNoSecrets, emulatorEnv, recordEvents } from "./helpers.js"
+import { assertNoSecrets, emulatorEnv, noDelayRetries, recordEvents, tags } from "./helpers.js"
 
 const loopbackApp = "3MVG9LoopbackTestApp"
 
@@ -182,6 +182,20 @@ describe("AuthorizationCode against the emulator", () => {
       assert.strictEqual(timeout.reason, "Timeout")
       assert.include(timeout.message, "redirect_uri_mismatch")
     }).pipe(Effect.provide(emulatorEnv())))
+
+  it.scoped("the exchange goes through AuthHttp and the RetryPolicy: a 503 is retried, with events", () =>
+    Effect.gen(function*() {
+      const { control } = yield* Emulator.Emulator
+      const { receiver, authorization } = yield* begin()
+      yield* Effect.fork(browse(authorization.url))
+      const callback = yield* receiver.callback
+      const { events } = yield* recordEvents
+      yield* control.injectFault({ path: "/services/oauth2/token", count: 1, kind: { _tag: "Status", status: 503, body: "busy" } })
+      const result = yield* AuthorizationCode.exchange(authorization, callback)
+      assert.match(Redacted.value(result.refreshToken), /^5Aep861/)
+      assert.deepStrictEqual(tags(yield* events), ["Request", "Response", "Retry", "Request", "Response"])
+      assert.strictEqual((yield* control.counters).requestsPerPath["/services/oauth2/token"], 2)
+    }).pipe(Effect.provide(emulatorEnv()), Effect.provide(noDelayRetries)))
 
   it.scoped("no refresh-token scope: NoRefreshToken says the app lacks the refresh_token scope", () =>
     Effect.gen(function*() {
