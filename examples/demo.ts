@@ -151,8 +151,8 @@ const emulatorDemo = Effect.gen(function*() {
   yield* line(`✔ 200 requests, ${failures} failures, ${after - before} new client-credentials grant(s)`)
 
   // 7. Proactive refresh
-  yield* heading("Proactive refresh: a 6-second session is refreshed in the background before it expires")
-  yield* control.setSessionLifetime("6 seconds")
+  yield* heading("Proactive refresh: an 8-second session is refreshed in the background before it expires")
+  yield* control.setSessionLifetime("8 seconds")
   const shortLived = yield* run(SoapLogin.make({
     username: user.username,
     password: Redacted.make(user.password),
@@ -161,8 +161,9 @@ const emulatorDemo = Effect.gen(function*() {
     proactiveRefresh: { ahead: "2 seconds" }
   }))
   const first = yield* shortLived.get
-  yield* line("waiting 3.5 s for the refresh point…")
-  yield* Effect.sleep("3500 millis")
+  // the refresh point: 2 s ahead of the margin (at 5 s), and never sooner than 5 s after a login
+  yield* line("waiting 6 s for the refresh point…")
+  yield* Effect.sleep("6 seconds")
   const second = yield* shortLived.get
   yield* line(`✔ the token was replaced in the background: ${Redacted.value(first.value) !== Redacted.value(second.value)}; no caller waited`)
   yield* control.setSessionLifetime(Duration.hours(2))

@@ -24,6 +24,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "./AccessToken.js"
 import { AuthenticationError, type AuthError, InvalidConfigError } from "./AuthError.js"
+import * as internalCache from "./internal/tokenCache.js"
 import * as internal from "./internal/tokenProvider.js"
 import type { SalesforceEvents } from "./SalesforceEvents.js"
 import { checkInstanceUrl } from "./internal/url.js"
@@ -87,13 +88,22 @@ export declare namespace TokenProvider {
     readonly acquire: Effect.Effect<Grant, AuthError, R>
     /** Replace an existing token (given); defaults to `acquire`. */
     readonly refresh?: ((previous: AccessToken.AccessToken) => Effect.Effect<Grant, AuthError, R>) | undefined
-    /** A token is treated as expired this long before its expiry. Default 60 seconds. */
+    /**
+     * A token is treated as expired this long before its expiry. Default 60 seconds. A token that
+     * lives less than four margins (a short server-reported lifetime) gets a quarter of its
+     * lifetime as margin instead, so it is never expired on arrival.
+     */
     readonly expiryMargin?: Duration.DurationInput | undefined
     /**
      * Refresh in the background before expiry, so callers never wait. Default `true`.
      * `ahead` is how long before the expiry margin to refresh (default 5 minutes, at most half the
      * token's usable life); `schedule` spaces retries of a failed background refresh (default
      * exponential from 1 second, capped at 1 minute).
+     *
+     * Limits, so that a short lifetime never turns into a login loop: a token is refreshed in the
+     * background only if a caller has used it since it arrived (an idle provider does not log in),
+     * and the provider never starts an acquisition on its own initiative (a background refresh or
+     * one of its retries) sooner than {@link minimumRefreshInterval} after the previous one.
      */
     readonly proactiveRefresh?:
       | boolean
@@ -108,9 +118,19 @@ export declare namespace TokenProvider {
      */
     readonly failureCooldown?: Duration.DurationInput | undefined
     /** Bound on one whole acquisition, retries included. Default 2 minutes. */
-    readonly timeout?: Duration.DurationInput | undefined
+    readonly acquireTimeout?: Duration.DurationInput | undefined
   }
 }
+
+/**
+ * The least time between two acquisitions a provider starts on its own initiative (background
+ * refreshes and their retries): 5 seconds. Acquisitions that callers ask for are single-flight
+ * and bounded by the failure cool-down instead.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const minimumRefreshInterval: Duration.Duration = Duration.millis(internalCache.minimumRefreshIntervalMillis)
 
 /**
  * Build a `TokenProvider` from an acquire effect. This is the custom-auth API, and what every

@@ -8,6 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -333,7 +335,7 @@ describe("TokenProvider.make", () => {
   it.scoped("an acquisition that never ends is bounded by the timeout", () =>
     Effect.gen(function*() {
       const { bus } = yield* recordEvents
-      const provider = yield* withBus(bus, TokenProvider.make({ acquire: Effect.never, timeout: "10 seconds" }))
+      const provider = yield* withBus(bus, TokenProvider.make({ acquire: Effect.never, acquireTimeout: "10 seconds" }))
       const fiber = yield* Effect.fork(Effect.flip(provider.get))
       yield* TestClock.adjust("10 seconds")
       const error = yield* Fiber.join(fiber)
@@ -363,5 +365,69 @@ describe("TokenProvider.make", () => {
       assert.isTrue(Exit.isInterrupted(yield* Fiber.join(waiter)))
       // a get after the provider is gone ends instead of hanging
       assert.isTrue(Exit.isInterrupted(yield* Effect.exit(provider.get)))
+    }))
+  it.scoped("an hour idle with a 30-second server lifetime costs two logins, not a loop", () =>
+    Effect.gen(function*() {
+      const { acquired, grant } = yield* counter
+      const { bus } = yield* recordEvents
+      // the default 60 s margin is longer than the token's life: it shrinks to a quarter of it
+      const provider = yield* withBus(
+        bus,
+        TokenProvider.make({ acquire: Effect.map(Ref.updateAndGet(acquired, (n) => n + 1), (n) => grant(n, "30 seconds")) })
+      )
+      const first = yield* provider.get
+      yield* TestClock.adjust("7 seconds")
+      assert.strictEqual(yield* provider.get, first, "usable for three quarters of its life")
+      for (let minute = 0; minute < 60; minute++) yield* TestClock.adjust("1 minute")
+      // the first token was used, so it was refreshed ahead once; its successor was not, so nothing more
+      assert.strictEqual(yield* Ref.get(acquired), 2)
+      const later = yield* provider.get
+      assert.strictEqual(valueOf(later), "00D000000000001!secret-tok-3")
+      assert.strictEqual(yield* Ref.get(acquired), 3)
+    }))
+
+  it.scoped("a caller using 1-second tokens all the time: background refreshes at most one per minimum interval", () =>
+    Effect.gen(function*() {
+      const { acquired, grant } = yield* counter
+      const { bus, taken } = yield* recordEvents
+      const provider = yield* withBus(
+        bus,
+        TokenProvider.make({ acquire: Effect.map(Ref.updateAndGet(acquired, (n) => n + 1), (n) => grant(n, "1 second")) })
+      )
+      for (let i = 0; i < 600; i++) {
+        yield* provider.get
+        yield* TestClock.adjust("100 millis")
+      }
+      const proactive = (yield* taken).filter((e) => e._tag === "TokenRefreshed" && e.trigger === "proactive")
+      // one minute of calls: a background refresh at most every 5 seconds (the callers drive the rest)
+      assert.isAtMost(proactive.length, 60_000 / Duration.toMillis(TokenProvider.minimumRefreshInterval))
+      // each token is usable for 0.75 s: callers cause about one acquisition per 0.8 s, and never more
+      assert.isAtMost(yield* Ref.get(acquired), 60 / 0.75 + proactive.length + 1)
+    }))
+
+  it.scoped("a failed acquisition reaches its callers and TokenFailed, and logs nothing", () =>
+    Effect.gen(function*() {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${String(message)}`))
+      const { bus, taken } = yield* recordEvents
+      const failing = Effect.gen(function*() {
+        const provider = yield* withBus(
+          bus,
+          Effect.provide(TokenProvider.make({ acquire: Effect.fail(definiteNo) }), RetryPolicy.layer({ schedule: Schedule.stop }))
+        )
+        const other = yield* withBus(
+          bus,
+          Effect.provide(TokenProvider.make({ acquire: Effect.fail(transient) }), RetryPolicy.layer({ schedule: Schedule.stop }))
+        )
+        assert.strictEqual((yield* Effect.flip(provider.get)).message, definiteNo.message)
+        assert.strictEqual((yield* Effect.flip(other.get)).message, transient.message)
+        yield* Effect.yieldNow().pipe(Effect.repeatN(20))
+      })
+      yield* failing.pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+      assert.deepStrictEqual(logs, [])
+      assert.strictEqual((yield* taken).filter((e) => e._tag === "TokenFailed").length, 2)
     }))
 })

@@ -32,7 +32,7 @@ export const providerOptions = (options: CommonOptions) => ({
   expiryMargin: options.expiryMargin,
   proactiveRefresh: options.proactiveRefresh,
   failureCooldown: options.failureCooldown,
-  timeout: options.acquireTimeout
+  acquireTimeout: options.acquireTimeout
 })
 
 /** The common options out of a larger object (such as a `layerConfig` argument). @internal */

@@ -6,7 +6,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "../AccessToken.js"
@@ -40,12 +39,10 @@ export const makeWithEvents = <R>(
     const scope = yield* Effect.scope
     const publish = (event: SalesforceEvent) => (events === undefined ? Effect.void : events.publish(event))
     const marginMillis = Duration.toMillis(options.expiryMargin ?? Duration.seconds(60))
-    const timeout = Duration.decode(options.timeout ?? Duration.minutes(2))
+    const timeout = Duration.decode(options.acquireTimeout ?? Duration.minutes(2))
     const proactive = options.proactiveRefresh ?? true
     const proactiveOptions = typeof proactive === "object" ? proactive : {}
     const aheadMillis = Duration.toMillis(proactiveOptions.ahead ?? Duration.minutes(5))
-    // the latest token with a known expiry, for the proactive refresh fiber
-    const expiring = yield* Queue.sliding<AccessToken.AccessToken>(1)
 
     const toToken = (grant: TokenProvider.Grant) =>
       Effect.gen(function*() {
@@ -109,10 +106,7 @@ export const makeWithEvents = <R>(
             expiresAt: token.expiresAt,
             trigger: trigger === "initial" ? "manual" : trigger
           })
-        return Effect.zipRight(
-          publish(announce),
-          Option.isSome(token.expiresAt) && proactive !== false ? Queue.offer(expiring, token) : Effect.void
-        )
+        return publish(announce)
       }
       const error = Cause.failureOption(exit.cause)
       if (Option.isNone(error)) return Effect.void
@@ -131,52 +125,11 @@ export const makeWithEvents = <R>(
       marginMillis,
       cooldownMillis: Duration.toMillis(options.failureCooldown ?? Duration.minutes(5)),
       isDefinite: (error) => error instanceof AuthenticationError,
+      proactive: proactive === false ? undefined : { aheadMillis },
+      retrySchedule: proactiveOptions.schedule ?? defaultProactiveSchedule,
       scope
     })
 
-    if (proactive !== false) {
-      const schedule = proactiveOptions.schedule ?? defaultProactiveSchedule
-      yield* Queue.take(expiring).pipe(
-        Effect.flatMap((token) => refreshAhead(token, cache, marginMillis, aheadMillis, schedule)),
-        Effect.catchAllCause((cause) => Effect.logDebug("proactive refresh stopped", cause)),
-        Effect.forever,
-        Effect.interruptible,
-        Effect.forkScoped
-      )
-    }
-
-    return { get: cache.get, refresh: cache.refresh, invalidate: cache.invalidate }
+    return cache
   })
 
-/**
- * When to refresh ahead: `ahead` before the expiry margin, but never before half the token's
- * usable life has passed (a short-lived token is not refreshed the moment it arrives).
- * @internal
- */
-export const refreshPoint = (token: AccessToken.AccessToken, marginMillis: number, aheadMillis: number): number => {
-  const expiresAt = AccessToken.expiresAtMillis(token) ?? Number.POSITIVE_INFINITY
-  const usableUntil = expiresAt - marginMillis
-  const issuedAt = token.issuedAt.epochMillis
-  return Math.max(usableUntil - aheadMillis, issuedAt + (usableUntil - issuedAt) / 2)
-}
-
-const refreshAhead = (
-  token: AccessToken.AccessToken,
-  cache: TokenCache.TokenCache,
-  marginMillis: number,
-  aheadMillis: number,
-  schedule: Schedule.Schedule<unknown, unknown>
-) =>
-  Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    yield* Effect.sleep(Duration.millis(Math.max(0, refreshPoint(token, marginMillis, aheadMillis) - now)))
-    const expiresAt = AccessToken.expiresAtMillis(token)!
-    // retry a failed refresh on the schedule while the old token still works; after that, callers drive it
-    yield* cache.proactive(token).pipe(
-      Effect.retry({
-        schedule,
-        while: () => Effect.map(Clock.currentTimeMillis, (t) => t < expiresAt)
-      }),
-      Effect.ignore
-    )
-  })
