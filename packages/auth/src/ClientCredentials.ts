@@ -140,7 +140,12 @@ export const make = (
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* TokenProvider.make({ name, acquire, ...method.providerOptions(options) })
+    return yield* TokenProvider.make({
+      name,
+      acquire,
+      storeKey: { loginHost: config.baseUrl.host, principal: clientId },
+      ...method.providerOptions(options)
+    })
   })
 
 /**

@@ -172,7 +172,12 @@ const makeImpl = (
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* TokenProvider.make({ name, acquire, ...method.providerOptions(options) })
+    return yield* TokenProvider.make({
+      name,
+      acquire,
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${username}` },
+      ...method.providerOptions(options)
+    })
   })
 
 /**

@@ -33,7 +33,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { InvalidConfigError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
@@ -43,6 +42,7 @@ import { SalesforceConfig } from "./SalesforceConfig.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
 import * as TokenProvider from "./TokenProvider.js"
+import type * as TokenStore from "./TokenStore.js"
 
 /**
  * The provider name in events and errors.
@@ -69,6 +69,12 @@ export interface Options extends method.CommonOptions {
    * use in this process.
    */
   readonly onRotate?: ((refreshToken: Redacted.Redacted<string>) => Effect.Effect<void, unknown>) | undefined
+  /**
+   * With a shared `TokenStore` (`@effect-salesforce/redis`) that cannot be reached: `"fail"`
+   * (default: an uncoordinated refresh with rotation on revokes the whole token family) or
+   * `"local"` (refresh in this process alone).
+   */
+  readonly whenStoreUnavailable?: TokenStore.TokenStore.WhenUnavailable | undefined
   /** How long an access token lives (the app's or org's session timeout), if known. */
   readonly timeout?: Duration.DurationInput | undefined
   /**
@@ -99,13 +105,12 @@ export const make = (
     const clientSecret = options.clientSecret === undefined
       ? undefined
       : yield* method.requireSecret("clientSecret", options.clientSecret)
-    const current = yield* Ref.make(yield* method.requireSecret("refreshToken", options.refreshToken))
+    const initial = yield* method.requireSecret("refreshToken", options.refreshToken)
     const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
     const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
 
     const rotate = (next: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
-        yield* Ref.set(current, next)
         yield* events.publish(SalesforceEvent.RefreshTokenRotated({ provider: name, refreshToken: next }))
         if (options.onRotate !== undefined) {
           yield* Effect.suspend(() => options.onRotate!(next)).pipe(
@@ -125,25 +130,39 @@ export const make = (
       clientSecret
     })
 
-    const acquire = Effect.gen(function*() {
-      const used = yield* Ref.get(current)
+    // the TokenStore keeps the latest refresh token (shared across processes with a shared store)
+    const acquire = (stored: TokenStore.TokenStore.Stored) => Effect.gen(function*() {
+      const used = stored.refreshToken ?? initial
       const response = yield* oauth.requestToken(http, {
         method: name,
         baseUrl: config.baseUrl,
         params: { grant_type: "refresh_token", refresh_token: used, client_id: clientId, client_secret: clientSecret }
       })
-      // rotation: the used token is dead now; keep the new one before anything else can fail
-      if (response.refresh_token !== undefined && Redacted.value(response.refresh_token) !== Redacted.value(used)) {
-        yield* Effect.uninterruptible(rotate(response.refresh_token))
-      }
+      // rotation: the used token is dead now; hand the new one on before anything else can fail
+      const rotated = response.refresh_token !== undefined &&
+          Redacted.value(response.refresh_token) !== Redacted.value(used)
+        ? response.refresh_token
+        : undefined
+      if (rotated !== undefined) yield* Effect.uninterruptible(rotate(rotated))
       return {
         accessToken: response.access_token,
         instanceUrl: response.instance_url,
-        expiresIn: yield* lifetime(response)
+        // an expiry that cannot be learned (introspection down) must not throw away a token pair
+        // whose refresh token was just rotated: the token is then used until it is rejected
+        expiresIn: yield* Effect.orElseSucceed(lifetime(response), () => undefined),
+        refreshToken: rotated
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* TokenProvider.make({ name, acquire, ...method.providerOptions(options) })
+    return yield* TokenProvider.make({
+      name,
+      acquire,
+      refreshToken: initial,
+      // processes configured with the same app and refresh token share one entry of a shared store
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${method.fingerprint(initial)}` },
+      whenStoreUnavailable: options.whenStoreUnavailable ?? "fail",
+      ...method.providerOptions(options)
+    })
   })
 
 /**
@@ -190,6 +209,7 @@ export const layerConfig = (
         layer({
           ...method.pickCommon(config),
           onRotate: config.onRotate,
+          whenStoreUnavailable: config.whenStoreUnavailable,
           timeout: config.timeout,
           introspect: config.introspect,
           ...credentials

@@ -3,6 +3,7 @@
  * `TokenProvider.make`, the per-request timeout of `AuthHttp`, and small config helpers.
  * @internal
  */
+import * as Crypto from "node:crypto"
 import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -71,3 +72,11 @@ export const requireSecret = (
         detail: Redacted.isRedacted(value) ? "must not be empty" : "must be a Redacted value (Redacted.make(...))"
       })
     )
+
+/**
+ * A short, one-way fingerprint of a secret, for naming things after it (a store key) without
+ * revealing it: the first 16 hex digits of its SHA-256.
+ * @internal
+ */
+export const fingerprint = (secret: Redacted.Redacted<string>): string =>
+  Crypto.createHash("sha256").update(Redacted.value(secret)).digest("hex").slice(0, 16)

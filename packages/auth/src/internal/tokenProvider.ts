@@ -14,6 +14,7 @@ import { SalesforceEvent } from "../SalesforceEvent.js"
 import { SalesforceEvents } from "../SalesforceEvents.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { TokenProvider } from "../TokenProvider.js"
+import * as TokenStore from "../TokenStore.js"
 import * as TokenCache from "./tokenCache.js"
 import { checkInstanceUrl } from "./url.js"
 
@@ -57,12 +58,19 @@ export const makeWithEvents = <R>(
         return AccessToken.make({ value: grant.accessToken, instanceUrl, issuedAt, expiresAt })
       })
 
-    const run = (trigger: TokenCache.Trigger, previous: AccessToken.AccessToken | undefined) => {
-      const attempt = previous !== undefined && options.refresh !== undefined
-        ? options.refresh(previous)
-        : options.acquire
-      return RetryPolicy.retry(
-        Effect.flatMap(attempt, toToken),
+    const store = yield* TokenStore.TokenStore
+    const slot = yield* (options.storeKey === undefined ? TokenStore.memory : store).slot(
+      { loginHost: options.storeKey?.loginHost ?? "", method: name, principal: options.storeKey?.principal ?? "" },
+      { refreshToken: options.refreshToken, whenUnavailable: options.whenStoreUnavailable ?? "local" }
+    )
+    const acquire = options.acquire
+    const usable = (token: AccessToken.AccessToken, now: number) => now < TokenCache.usableUntil(token, marginMillis)
+    const cooldownMillis = Duration.toMillis(options.failureCooldown ?? Duration.minutes(5))
+    const isDefinite = (error: AuthError) => error instanceof AuthenticationError
+
+    const retried = <A>(effect: Effect.Effect<A, AuthError, R>, trigger: TokenCache.Trigger) =>
+      RetryPolicy.retry(
+        effect,
         policy,
         ({ attempt, delay, error }) =>
           publish(SalesforceEvent.Retry({
@@ -72,7 +80,38 @@ export const makeWithEvents = <R>(
             delayMillis: Duration.toMillis(delay),
             reason: error.message
           }))
-      ).pipe(
+      )
+
+    const run = (trigger: TokenCache.Trigger, previous: AccessToken.AccessToken | undefined) => {
+      const attempt = (stored: TokenStore.TokenStore.Stored) =>
+        previous !== undefined && options.refresh !== undefined
+          ? options.refresh(previous)
+          : Effect.isEffect(acquire)
+          ? acquire
+          : acquire(stored)
+      // a rotated refresh token is kept before anything else can fail: the one just used is dead
+      const once = (stored: TokenStore.TokenStore.Stored) =>
+        Effect.flatMap(attempt(stored), (grant) =>
+          grant.refreshToken === undefined
+            ? toToken(grant)
+            : Effect.zipRight(Effect.uninterruptible(stored.rotate(grant.refreshToken)), toToken(grant)))
+      return slot.acquire({
+        previous,
+        usable,
+        cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
+        revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
+        run: (stored) => {
+          // a retry after a rotation must use the new refresh token, not the one first read
+          let latest = stored.refreshToken
+          const tracked: TokenStore.TokenStore.Stored = {
+            get refreshToken() {
+              return latest
+            },
+            rotate: (next) => Effect.tap(stored.rotate(next), () => Effect.sync(() => (latest = next)))
+          }
+          return Effect.provide(retried(Effect.suspend(() => once(tracked)), trigger), context)
+        }
+      }).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -86,8 +125,7 @@ export const makeWithEvents = <R>(
         Effect.withSpan("TokenProvider.acquire", {
           captureStackTrace: false,
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
-        }),
-        Effect.provide(context)
+        })
       )
     }
 
@@ -123,8 +161,8 @@ export const makeWithEvents = <R>(
       run,
       settled,
       marginMillis,
-      cooldownMillis: Duration.toMillis(options.failureCooldown ?? Duration.minutes(5)),
-      isDefinite: (error) => error instanceof AuthenticationError,
+      cooldownMillis,
+      isDefinite,
       proactive: proactive === false ? undefined : { aheadMillis },
       retrySchedule: proactiveOptions.schedule ?? defaultProactiveSchedule,
       scope
