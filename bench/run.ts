@@ -17,6 +17,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request as undiciRequest } from "undici"
 import { startEmulatorProcess } from "./emulatorProcess.js"
+import { hostile } from "./hostile.js"
 import { loadJsforce } from "./jsforce.js"
 // the signing code of JwtBearer itself (internal: not part of the public API)
 import * as jwtInternal from "../packages/auth/src/internal/jwt.js"
@@ -337,6 +338,7 @@ const main = Effect.gen(function*() {
   }
   if (wanted("jwt")) yield* Effect.scoped(jwtCpu)
   if (wanted("events")) yield* Effect.scoped(eventMemory)
+  if (wanted("hostile")) yield* Effect.promise(() => hostile(record))
   console.log("\n| benchmark | measured | target | met |\n|---|---|---|---|")
   for (const row of rows) console.log(`| ${row.name} | ${row.figure} | ${row.target} | ${row.met === undefined ? "" : row.met ? "yes" : "no"} |`)
 })

@@ -96,7 +96,7 @@ const TokenServiceAuth = Layer.scoped(
     // Never the authenticated Salesforce client: that would ask this provider for a token.
     const http = yield* AuthHttp.make()
     return yield* TokenProvider.make({
-      name: method,
+      authMethod: method,
       acquire: Effect.gen(function*() {
         const response = yield* http.send(HttpClientRequest.get(`${service.url}/salesforce/token`), { method })
         // 5xx / 429 / 408: a TransportError, retried per the RetryPolicy (a `Retry` event each time)

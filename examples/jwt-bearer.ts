@@ -35,7 +35,7 @@ const program = Effect.gen(function*() {
 // first request. `timeout` is the connected app's session "Timeout Value": the JWT token response
 // carries no lifetime. NodeFileSystem is only needed for SALESFORCE_PRIVATE_KEY_FILE.
 const SalesforceLive = Salesforce.layer({ clientName: "effect-salesforce-examples" }).pipe(
-  Layer.provideMerge(JwtBearer.layerConfig({ timeout: "2 hours" })),
+  Layer.provideMerge(JwtBearer.layerConfig({ tokenLifetime: "2 hours" })),
   Layer.provideMerge(Layer.mergeAll(
     SalesforceConfig.layerConfig(),
     SalesforceEvents.layer(),

@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
+import { main as authorizationCode } from "../authorization-code.js"
 import { main as clientCredentials } from "../client-credentials.js"
 import { main as consumerTest } from "../consumer-test.js"
 import { main as customAuth } from "../custom-auth.js"
@@ -23,6 +24,7 @@ const examples = {
   "client-credentials": clientCredentials,
   "jwt-bearer": jwtBearer,
   "refresh-token": refreshToken,
+  "authorization-code": authorizationCode,
   "custom-auth": customAuth,
   "consumer-test": consumerTest,
   "two-orgs": twoOrgs,

@@ -1,6 +1,8 @@
 import { defineProject } from "vitest/config"
+import { sourceConditions } from "../../vitest.shared.js"
 
 export default defineProject({
+  ssr: { resolve: { conditions: sourceConditions } },
   test: {
     name: "emulator",
     include: ["test/**/*.test.ts"],

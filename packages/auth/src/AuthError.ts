@@ -42,7 +42,9 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
   /** Salesforce's error description. */
   description: Schema.String,
   /** The HTTP status of the answer, when there was one. */
-  status: Schema.optional(Schema.Number)
+  status: Schema.optional(Schema.Number),
+  /** What to do instead, when the flow is retired or the app is not set up for it. */
+  hint: Schema.optional(Schema.String)
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
@@ -51,13 +53,18 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
     return false
   }
   override get message(): string {
-    return `${this.method}: [${this.code}] ${this.description}`
+    return `${this.method}: [${this.code}] ${this.description}${this.hint === undefined ? "" : `. Hint: ${this.hint}`}`
   }
 }
 
 /**
  * The token endpoint could not be reached or did not answer usefully: connection refused or
- * reset, a timeout, a 5xx or a 429. Transient: retried by the `RetryPolicy`.
+ * reset, a timeout, a 5xx or a 429. Transient: retried by the `RetryPolicy`, except reason
+ * `InvalidRequest` (an invalid URL or a body that could not be encoded: the request never left
+ * the process, and sending it again cannot help).
+ *
+ * Its counterpart for REST calls is the client's `ConnectionError`: a user can tell a failing
+ * token endpoint from a failing instance by tag.
  *
  * @since 0.1.0
  * @category errors
@@ -66,7 +73,7 @@ export class TransportError extends Schema.TaggedError<TransportError>(
   "@effect-salesforce/auth/TransportError"
 )("TransportError", {
   method: Schema.String,
-  reason: Schema.Literal("Connection", "Timeout", "Status"),
+  reason: Schema.Literal("Connection", "Timeout", "Status", "InvalidRequest"),
   /** What was being called, as `POST https://host/path` (never a query string or body). */
   request: Schema.String,
   status: Schema.optional(Schema.Number),
@@ -76,11 +83,12 @@ export class TransportError extends Schema.TaggedError<TransportError>(
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Transport faults are worth another try. */
+  /** Transport faults are worth another try; a request that never left the process is not. */
   get isRetryable(): boolean {
-    return true
+    return this.reason !== "InvalidRequest"
   }
   override get message(): string {
+    if (this.reason === "InvalidRequest") return `${this.method}: could not send ${this.request}: ${this.detail}`
     const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
     return `${this.method}: ${this.reason.toLowerCase()} error calling ${this.request}${status}: ${this.detail}`
   }
@@ -146,11 +154,17 @@ export class InvalidConfigError extends Schema.TaggedError<InvalidConfigError>(
  */
 export type AuthError = AuthenticationError | TransportError | MalformedResponseError
 
+const authErrorTags: ReadonlySet<unknown> = new Set(["AuthenticationError", "TransportError", "MalformedResponseError"])
+
 /**
+ * Is this one of the errors a `TokenProvider` fails with ({@link AuthError})? Exactly those:
+ * not `InvalidConfigError` (raised when a layer is built), not the client's errors.
+ *
  * @since 0.1.0
  * @category guards
  */
-export const isAuthError = (u: unknown): u is AuthError | InvalidConfigError => Predicate.hasProperty(u, TypeId)
+export const isAuthError = (u: unknown): u is AuthError =>
+  Predicate.hasProperty(u, TypeId) && Predicate.hasProperty(u, "_tag") && authErrorTags.has(u._tag)
 
 /**
  * `true` when an error says a retry may help. Works on any error that has an `isRetryable`

@@ -1,7 +1,8 @@
 /**
- * The HTTP path of token calls: the user's `HttpClient` transport, with `Request` / `Response`
- * events (no headers, no bodies, no query strings), a per-request timeout, no redirects, and
- * errors mapped to `TransportError`. It never adds `Authorization`.
+ * The HTTP path of token calls: the user's `HttpClient` transport through
+ * {@link HttpExchange.send} (a bounded body, 1 MiB by default; echoed secrets scrubbed; no
+ * redirects; a per-request timeout), with `Request` / `Response` events (no headers, no bodies,
+ * no query strings), and failures mapped to this package's errors. It never adds `Authorization`.
  *
  * Built-in methods use it, and custom auth should too (never the authenticated client: that
  * would recurse into the `TokenProvider`). Retries are applied by `TokenProvider.make` around
@@ -10,25 +11,17 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { TransportError } from "./AuthError.js"
+import type * as Redacted from "effect/Redacted"
+import { MalformedResponseError, TransportError } from "./AuthError.js"
+import * as HttpExchange from "./HttpExchange.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
-
-/**
- * @since 0.1.0
- * @category services
- */
-export class AuthHttp extends Context.Tag("@effect-salesforce/auth/AuthHttp")<AuthHttp, AuthHttp.Service>() {}
 
 /**
  * @since 0.1.0
@@ -41,37 +34,52 @@ export declare namespace AuthHttp {
   export interface Service {
     /**
      * Send a request and read the whole body. Any status is a success here: interpreting it is
-     * the auth method's job (see {@link transientStatus}). `method` names the auth method in errors.
+     * the auth method's job (see {@link transientStatus}). `method` names the auth method in
+     * errors; `secrets` are the credentials the request carries (in its body), scrubbed from
+     * whatever the server answers (the `Authorization` header's are found by themselves).
      */
     readonly send: (
       request: HttpClientRequest.HttpClientRequest,
-      options: { readonly method: string }
-    ) => Effect.Effect<Response, TransportError>
+      options: {
+        readonly method: string
+        readonly secrets?: Iterable<string | Redacted.Redacted<string>> | undefined
+      }
+    ) => Effect.Effect<Response, TransportError | MalformedResponseError>
   }
 
   /**
+   * A whole answer: status, headers, body (scrubbed of the request's secrets unless 2xx),
+   * `description` (`POST https://host/path`, for error messages), `retryAfterMillis`, and
+   * `scrub` for any text of a 2xx body that an error quotes.
+   *
    * @since 0.1.0
    * @category models
    */
-  export interface Response {
-    readonly status: number
-    readonly headers: Headers.Headers
-    readonly body: string
-    /** `POST https://host/path`, for error messages. */
-    readonly description: string
-  }
+  export type Response = HttpExchange.Exchange
 
   /**
    * @since 0.1.0
    * @category models
    */
   export interface Options {
-    /** Per-request timeout, body included. Default 30 seconds. */
-    readonly timeout?: Duration.DurationInput | undefined
+    /** Bound on one HTTP request, body included. Default 30 seconds. */
+    readonly requestTimeout?: Duration.DurationInput | undefined
+    /** The largest body read (after decompression); a larger one is a `MalformedResponseError`. Default 1 MiB. */
+    readonly maxResponseBytes?: number | undefined
   }
 }
 
 /**
+ * The default bound on an auth answer's body: 1 MiB (a real token or SOAP login answer is a few KB).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxResponseBytes = 1024 * 1024
+
+/**
+ * The token-call sender over the `HttpClient` and `SalesforceEvents` in context.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -79,38 +87,18 @@ export const make = (
   options: AuthHttp.Options = {}
 ): Effect.Effect<AuthHttp.Service, never, HttpClient.HttpClient | SalesforceEvents> =>
   Effect.gen(function*() {
-    // no trace headers (traceparent, b3) to Salesforce; our `AuthHttp.send` span replaces the platform's
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.withTracerPropagation(false),
-      HttpClient.withTracerDisabledWhen(() => true)
-    )
+    // no platform span (and so no trace headers, traceparent or b3, to Salesforce): our `AuthHttp.send` span replaces it
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const events = yield* SalesforceEvents
-    const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
-    const send: AuthHttp.Service["send"] = (request, { method }) =>
+    const timeout = Duration.decode(options.requestTimeout ?? Duration.seconds(30))
+    const maxBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
+    const send: AuthHttp.Service["send"] = (request, { method, secrets }) =>
       Effect.gen(function*() {
         const url = describeUrl(request.url)
-        const description = `${request.method} ${url}`
-        const fail = (reason: "Connection" | "Timeout", detail: string) =>
-          new TransportError({ method, reason, request: description, detail })
         yield* events.publish(SalesforceEvent.Request({ source: "auth", method: request.method, url }))
         const started = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(request).pipe(
-          Effect.flatMap((response) =>
-            Effect.map(response.text, (body): AuthHttp.Response => ({
-              status: response.status,
-              headers: response.headers,
-              body,
-              description
-            }))
-          ),
-          Effect.scoped,
-          Effect.catchTag("RequestError", (e) => Effect.fail(fail("Connection", connectionDetail(e.reason, e.cause)))),
-          Effect.catchTag("ResponseError", (e) => Effect.fail(fail("Connection", `the response could not be read (${e.reason})`))),
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => fail("Timeout", `no complete response within ${Duration.format(timeout)}`)
-          }),
-          withoutRedirects
+        const response = yield* HttpExchange.send(client, request, { maxBytes, timeout, secrets }).pipe(
+          Effect.mapError((error) => fromExchangeError(error, method))
         )
         const finished = yield* Clock.currentTimeMillis
         yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
@@ -127,11 +115,25 @@ export const make = (
   })
 
 /**
+ * This package's error for an exchange that produced no answer: `TransportError` (retried,
+ * except a request that never left the process), or `MalformedResponseError` for a body over
+ * the limit (never retried).
+ *
  * @since 0.1.0
- * @category layers
+ * @category errors
  */
-export const layer = (options: AuthHttp.Options = {}): Layer.Layer<AuthHttp, never, HttpClient.HttpClient | SalesforceEvents> =>
-  Layer.effect(AuthHttp, make(options))
+export const fromExchangeError = (
+  error: HttpExchange.ExchangeError,
+  method: string
+): TransportError | MalformedResponseError =>
+  error.reason === "TooLarge"
+    ? new MalformedResponseError({
+      method,
+      request: error.request,
+      detail: error.detail,
+      ...(error.status === undefined ? {} : { status: error.status })
+    })
+    : new TransportError({ method, reason: error.reason, request: error.request, detail: error.detail })
 
 /**
  * The `TransportError` for a response that is worth retrying (5xx, 429, 408), with the
@@ -146,7 +148,7 @@ export const transientStatus = (
 ): Option.Option<TransportError> => {
   const { status } = response
   if (status !== 408 && status !== 429 && status < 500) return Option.none()
-  const retryAfter = parseRetryAfter(response.headers["retry-after"])
+  const retryAfter = response.retryAfterMillis
   return Option.some(
     new TransportError({
       method,
@@ -159,20 +161,6 @@ export const transientStatus = (
   )
 }
 
-/**
- * `Retry-After` as milliseconds (seconds or an HTTP date), or `undefined`.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const parseRetryAfter = (value: string | undefined, now: number = Date.now()): number | undefined => {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
 /** Origin and path only: a query string could carry a secret. */
 const describeUrl = (url: string): string => {
   try {
@@ -182,27 +170,3 @@ const describeUrl = (url: string): string => {
     return "<invalid URL>"
   }
 }
-
-const connectionDetail = (reason: string, cause: unknown): string => {
-  if (reason === "InvalidUrl") return "invalid URL"
-  if (reason === "Encode") return "the request body could not be encoded"
-  const code = typeof cause === "object" && cause !== null
-    ? (cause as { code?: unknown; cause?: { code?: unknown } }).code ?? (cause as { cause?: { code?: unknown } }).cause?.code
-    : undefined
-  return typeof code === "string" ? `connection failed (${code})` : "connection failed"
-}
-
-/**
- * Run an HTTP effect with redirects off for `FetchHttpClient` (fetch follows them by default;
- * other transports do not follow them at all). A redirect must not carry a credential or a
- * token anywhere, nor turn a POST into a GET.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))

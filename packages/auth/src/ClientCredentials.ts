@@ -6,7 +6,7 @@
  * The token endpoint is the org's My Domain (`SalesforceConfig.baseUrl`);
  * `login.salesforce.com` and `test.salesforce.com` do not serve this flow and are refused when
  * the layer is built. Salesforce's token responses carry no lifetime, so the expiry comes from
- * the `timeout` option (the app's "Timeout Value" policy), or from token introspection when
+ * the `tokenLifetime` option (the app's "Timeout Value" policy), or from token introspection when
  * `introspect` is on, or is unknown (the token is then kept until Salesforce rejects it).
  *
  * @example
@@ -18,7 +18,7 @@
  * const Auth = ClientCredentials.layer({
  *   clientId: "3MVG9...",
  *   clientSecret: Redacted.make(process.env.SF_SECRET!),
- *   timeout: "15 minutes"
+ *   tokenLifetime: "15 minutes"
  * }).pipe(
  *   Layer.provide([
  *     SalesforceConfig.layer({ baseUrl: "https://acme.my.salesforce.com" }),
@@ -30,21 +30,15 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
 import { InvalidConfigError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
 import { SalesforceConfig } from "./SalesforceConfig.js"
-import type { SalesforceEvents } from "./SalesforceEvents.js"
-import * as TokenProvider from "./TokenProvider.js"
 
 /**
  * The provider name in events and errors.
@@ -64,13 +58,14 @@ export interface Options extends method.CommonOptions {
   /** The connected app's consumer secret. */
   readonly clientSecret: Redacted.Redacted<string>
   /**
-   * How long a token lives: the app's "Timeout Value" policy (or the org's session timeout).
+   * How long a token lives: the app's "Timeout Value" policy (or the org's session timeout),
+   * such as `"15 minutes"` (a bare number is milliseconds). Must be longer than `expiryMargin`.
    * When given, no introspection is done.
    */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly tokenLifetime?: Duration.DurationInput | undefined
   /**
    * Learn each token's expiry from `/services/oauth2/introspect` (one extra call per token).
-   * Used only without `timeout`. If introspection fails or says nothing, the expiry is unknown.
+   * Used only without `tokenLifetime`. If introspection fails or says nothing, the expiry is unknown.
    * Default `false`.
    */
   readonly introspect?: boolean | undefined
@@ -96,6 +91,20 @@ export const checkBaseUrl = (baseUrl: URL): Effect.Effect<URL, InvalidConfigErro
     )
     : Effect.succeed(baseUrl)
 
+/** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
+const credentials = {
+  clientId: Config.string("SALESFORCE_CLIENT_ID"),
+  clientSecret: Config.redacted("SALESFORCE_CLIENT_SECRET")
+}
+
+/**
+ * The options of {@link layerConfig}: the credentials as `Config`, the rest as plain values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfigOptions = method.ConfigOptions<Options, keyof typeof credentials>
+
 /**
  * Build a `TokenProvider` for the client-credentials flow. Fails with `InvalidConfigError`
  * (before any request) on an empty client id or secret or a generic login host.
@@ -103,25 +112,19 @@ export const checkBaseUrl = (baseUrl: URL): Effect.Effect<URL, InvalidConfigErro
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options
-): Effect.Effect<
-  TokenProvider.TokenProvider.Service,
-  InvalidConfigError,
-  Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
+export const make: method.Make<Options> = (options) =>
   Effect.gen(function*() {
     const config = yield* SalesforceConfig
     const baseUrl = yield* checkBaseUrl(config.baseUrl)
     const clientId = yield* method.requireText("clientId", options.clientId)
     const clientSecret = yield* method.requireSecret("clientSecret", options.clientSecret)
-    const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const tokenLifetime = yield* method.tokenLifetime(options)
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const lifetime = oauth.lifetime(http, {
       method: name,
       baseUrl: baseUrl,
-      timeout,
+      tokenLifetime,
       introspect: options.introspect,
       clientId,
       clientSecret
@@ -133,32 +136,21 @@ export const make = (
         baseUrl,
         params: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }
       })
-      return {
-        accessToken: response.access_token,
-        instanceUrl: response.instance_url,
-        expiresIn: yield* lifetime(response)
-      } satisfies TokenProvider.TokenProvider.Grant
+      return oauth.grant(response, yield* lifetime(response))
     })
 
-    return yield* TokenProvider.make({
-      name,
-      acquire,
-      storeKey: { loginHost: config.baseUrl.host, principal: clientId },
-      ...method.providerOptions(options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: clientId }
     })
   })
+
+const layers = method.layers(make, credentials)
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> => Layer.scoped(TokenProvider.TokenProvider, make(options))
+export const layer = layers.layer
 
 /**
  * {@link layer} from configuration. By default `clientId` is read from `SALESFORCE_CLIENT_ID`
@@ -168,30 +160,4 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config:
-    & {
-      readonly clientId?: Config.Config<string> | undefined
-      readonly clientSecret?: Config.Config<Redacted.Redacted<string>> | undefined
-    }
-    & Omit<Options, "clientId" | "clientSecret"> = {}
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError | ConfigError.ConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({
-        clientId: config.clientId ?? Config.string("SALESFORCE_CLIENT_ID"),
-        clientSecret: config.clientSecret ?? Config.redacted("SALESFORCE_CLIENT_SECRET")
-      }),
-      (credentials) =>
-        layer({
-          ...method.pickCommon(config),
-          timeout: config.timeout,
-          introspect: config.introspect,
-          ...credentials
-        })
-    )
-  )
+export const layerConfig = layers.layerConfig

@@ -8,7 +8,7 @@
  * file fails the layer with `InvalidConfigError`. Assertions are RS256 with `node:crypto`, with
  * `iss` = client id, `sub` = username, `aud` = the login server (`https://test.salesforce.com`
  * for sandbox and scratch hosts, else `https://login.salesforce.com`, or `audience`) and `exp`
- * three minutes ahead on the Effect `Clock`. The token's expiry comes from `timeout`, or is
+ * three minutes ahead on the Effect `Clock`. The token's expiry comes from `tokenLifetime`, or is
  * unknown (kept until rejected).
  *
  * @example
@@ -27,7 +27,6 @@
  * @since 0.1.0
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -44,7 +43,6 @@ import * as jwt from "./internal/jwt.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
 import { isSandbox, SalesforceConfig } from "./SalesforceConfig.js"
-import type { SalesforceEvents } from "./SalesforceEvents.js"
 import * as TokenProvider from "./TokenProvider.js"
 
 /**
@@ -64,34 +62,31 @@ export const name = "JwtBearer"
 export const assertionLifetime: Duration.Duration = Duration.minutes(3)
 
 /**
- * @since 0.1.0
- * @category models
- */
-export interface BaseOptions extends method.CommonOptions {
-  /** The connected app's consumer key (the assertion's `iss`). */
-  readonly clientId: string
-  /** The Salesforce username to log in as (the assertion's `sub`). */
-  readonly username: string
-  /** The passphrase of an encrypted private key. */
-  readonly passphrase?: Redacted.Redacted<string> | undefined
-  /** The assertion's `aud`. Default {@link defaultAudience} of the base URL. */
-  readonly audience?: string | undefined
-  /** How long a token lives (the app's "Timeout Value" policy), if known. */
-  readonly timeout?: Duration.DurationInput | undefined
-}
-
-/**
- * The options: the private key as PEM text (`privateKey`) or as a file (`privateKeyFile`).
+ * The options: the private key as PEM text (`privateKey`) or as a file (`privateKeyFile`), one
+ * of the two.
  *
  * @since 0.1.0
  * @category models
  */
-export type Options =
-  & BaseOptions
-  & (
-    | { readonly privateKey: Redacted.Redacted<string>; readonly privateKeyFile?: undefined }
-    | { readonly privateKeyFile: string; readonly privateKey?: undefined }
-  )
+export interface Options extends method.CommonOptions {
+  /** The connected app's consumer key (the assertion's `iss`). */
+  readonly clientId: string
+  /** The Salesforce username to log in as (the assertion's `sub`). */
+  readonly username: string
+  /** The private key as PEM text. */
+  readonly privateKey?: Redacted.Redacted<string> | undefined
+  /** A path to the private key's PEM file, read through `FileSystem` when the layer is built. */
+  readonly privateKeyFile?: string | undefined
+  /** The passphrase of an encrypted private key. */
+  readonly passphrase?: Redacted.Redacted<string> | undefined
+  /** The assertion's `aud`. Default {@link defaultAudience} of the base URL. */
+  readonly audience?: string | undefined
+  /**
+   * How long a token lives (the app's "Timeout Value" policy), if known, such as `"30 minutes"`
+   * (a bare number is milliseconds). Must be longer than `expiryMargin`.
+   */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+}
 
 /**
  * The default `aud`: `https://test.salesforce.com` for sandbox and scratch-org hosts
@@ -134,13 +129,25 @@ const keyText = (options: Options): Effect.Effect<string, InvalidConfigError> =>
       ))
 }
 
-const makeImpl = (
-  options: Options
-): Effect.Effect<
-  TokenProvider.TokenProvider.Service,
-  InvalidConfigError,
-  Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
+/** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
+const credentials = {
+  clientId: Config.string("SALESFORCE_CLIENT_ID"),
+  username: Config.string("SALESFORCE_USERNAME"),
+  privateKey: method.optionalRedacted("SALESFORCE_PRIVATE_KEY"),
+  privateKeyFile: method.optionalString("SALESFORCE_PRIVATE_KEY_FILE"),
+  passphrase: method.optionalRedacted("SALESFORCE_PRIVATE_KEY_PASSPHRASE"),
+  audience: method.optionalString("SALESFORCE_JWT_AUDIENCE")
+}
+
+/**
+ * The options of {@link layerConfig}: the credentials and key as `Config`, the rest as plain values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfigOptions = method.ConfigOptions<Options, keyof typeof credentials>
+
+const makeImpl: method.Make<Options> = (options) =>
   Effect.gen(function*() {
     const config = yield* SalesforceConfig
     const clientId = yield* method.requireText("clientId", options.clientId)
@@ -152,8 +159,8 @@ const makeImpl = (
       (detail) => invalid(options.privateKeyFile !== undefined ? "privateKeyFile" : "privateKey", detail)
     )
     const audience = options.audience ?? defaultAudience(config.baseUrl)
-    const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const tokenLifetime = yield* method.tokenLifetime(options)
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     // a fresh assertion per attempt: retries never resend an old one
     const acquire = Effect.gen(function*() {
@@ -168,15 +175,12 @@ const makeImpl = (
       return {
         accessToken: response.access_token,
         instanceUrl: response.instance_url,
-        expiresIn: timeout
+        expiresIn: tokenLifetime
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* TokenProvider.make({
-      name,
-      acquire,
-      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${username}` },
-      ...method.providerOptions(options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${username}` }
     })
   })
 
@@ -192,14 +196,21 @@ export const make: {
   (options: Options & { readonly privateKeyFile: string }): Effect.Effect<
     TokenProvider.TokenProvider.Service,
     InvalidConfigError,
-    Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient | FileSystem.FileSystem
+    Scope.Scope | method.Requirements | FileSystem.FileSystem
+  >
+  (options: Options & { readonly privateKeyFile?: undefined }): Effect.Effect<
+    TokenProvider.TokenProvider.Service,
+    InvalidConfigError,
+    Scope.Scope | method.Requirements
   >
   (options: Options): Effect.Effect<
     TokenProvider.TokenProvider.Service,
     InvalidConfigError,
-    Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
+    Scope.Scope | method.Requirements | FileSystem.FileSystem
   >
 } = makeImpl
+
+const layers = method.layers(makeImpl, credentials)
 
 /**
  * @since 0.1.0
@@ -209,63 +220,34 @@ export const layer: {
   (options: Options & { readonly privateKeyFile: string }): Layer.Layer<
     TokenProvider.TokenProvider,
     InvalidConfigError,
-    SalesforceConfig | SalesforceEvents | HttpClient.HttpClient | FileSystem.FileSystem
+    method.Requirements | FileSystem.FileSystem
+  >
+  (options: Options & { readonly privateKeyFile?: undefined }): Layer.Layer<
+    TokenProvider.TokenProvider,
+    InvalidConfigError,
+    method.Requirements
   >
   (options: Options): Layer.Layer<
     TokenProvider.TokenProvider,
     InvalidConfigError,
-    SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
+    method.Requirements | FileSystem.FileSystem
   >
-} = (options: Options) => Layer.scoped(TokenProvider.TokenProvider, makeImpl(options))
+} = layers.layer
 
 /**
  * {@link layer} from configuration. By default: `SALESFORCE_CLIENT_ID`, `SALESFORCE_USERNAME`,
  * the key as PEM text in `SALESFORCE_PRIVATE_KEY` (secret; literal `\n`s are accepted) or as a
- * path in `SALESFORCE_PRIVATE_KEY_FILE` (read through a `FileSystem` in context, which must then
- * be provided), `SALESFORCE_PRIVATE_KEY_PASSPHRASE` (secret, optional) and
- * `SALESFORCE_JWT_AUDIENCE` (optional). Pass a `Config` to read another name; the other options
- * are given as plain values.
+ * path in `SALESFORCE_PRIVATE_KEY_FILE` (read through `FileSystem`, which the layer therefore
+ * needs), `SALESFORCE_PRIVATE_KEY_PASSPHRASE` (secret, optional) and `SALESFORCE_JWT_AUDIENCE`
+ * (optional). Pass a `Config` to read another name; the other options are given as plain values.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config:
-    & {
-      readonly clientId?: Config.Config<string> | undefined
-      readonly username?: Config.Config<string> | undefined
-      readonly privateKey?: Config.Config<Redacted.Redacted<string> | undefined> | undefined
-      readonly privateKeyFile?: Config.Config<string | undefined> | undefined
-      readonly passphrase?: Config.Config<Redacted.Redacted<string> | undefined> | undefined
-      readonly audience?: Config.Config<string | undefined> | undefined
-    }
-    & Omit<BaseOptions, "clientId" | "username" | "passphrase" | "audience"> = {}
-): Layer.Layer<
+export const layerConfig: (
+  config?: ConfigOptions
+) => Layer.Layer<
   TokenProvider.TokenProvider,
   InvalidConfigError | ConfigError.ConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({
-        clientId: config.clientId ?? Config.string("SALESFORCE_CLIENT_ID"),
-        username: config.username ?? Config.string("SALESFORCE_USERNAME"),
-        privateKey: config.privateKey ?? method.optionalRedacted("SALESFORCE_PRIVATE_KEY"),
-        privateKeyFile: config.privateKeyFile ?? method.optionalString("SALESFORCE_PRIVATE_KEY_FILE"),
-        passphrase: config.passphrase ?? method.optionalRedacted("SALESFORCE_PRIVATE_KEY_PASSPHRASE"),
-        audience: config.audience ?? method.optionalString("SALESFORCE_JWT_AUDIENCE")
-      }),
-      ({ privateKey, privateKeyFile, ...rest }) =>
-        Layer.scoped(
-          TokenProvider.TokenProvider,
-          makeImpl({
-            ...method.pickCommon(config),
-            timeout: config.timeout,
-            ...rest,
-            ...(privateKey !== undefined
-              ? { privateKey, privateKeyFile }
-              : { privateKeyFile: privateKeyFile ?? "", privateKey: undefined })
-          } as Options)
-        )
-    )
-  )
+  method.Requirements | FileSystem.FileSystem
+> = layers.layerConfig

@@ -17,6 +17,9 @@
  * import { RefreshToken } from "@effect-salesforce/auth"
  * import { Effect, Redacted } from "effect"
  *
+ * const stored = "5Aep861..." // the refresh token you saved
+ * declare const vault: { readonly write: (key: string, value: string) => Promise<void> }
+ *
  * const Auth = RefreshToken.layer({
  *   clientId: "3MVG9...",
  *   refreshToken: Redacted.make(stored),
@@ -26,23 +29,21 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
-import type { InvalidConfigError } from "./AuthError.js"
+import * as Ref from "effect/Ref"
+import type * as AccessToken from "./AccessToken.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
+import type * as TokenStore from "./TokenStore.js"
+import type * as TokenProvider from "./TokenProvider.js"
 import { SalesforceConfig } from "./SalesforceConfig.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
-import * as TokenProvider from "./TokenProvider.js"
-import type * as TokenStore from "./TokenStore.js"
 
 /**
  * The provider name in events and errors.
@@ -64,25 +65,48 @@ export interface Options extends method.CommonOptions {
   /** The refresh token to start from. */
   readonly refreshToken: Redacted.Redacted<string>
   /**
+   * An access token already in hand (`AuthorizationCode.exchange`'s): handed out first, and
+   * refreshed only when it expires or is rejected.
+   */
+  readonly accessToken?: AccessToken.AccessToken | undefined
+  /**
    * Called with each new refresh token as soon as Salesforce rotates it: persist it here. A
    * failure is logged (without the token) and does not fail the refresh: the new token stays in
    * use in this process.
    */
   readonly onRotate?: ((refreshToken: Redacted.Redacted<string>) => Effect.Effect<void, unknown>) | undefined
   /**
+   * How long an access token lives (the app's or org's session timeout), if known, such as
+   * `"2 hours"` (a bare number is milliseconds). Must be longer than `expiryMargin`.
+   */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+  /**
+   * Learn each access token's expiry from `/services/oauth2/introspect` (needs `clientSecret`;
+   * one extra call per token). Used only without `tokenLifetime`. Default `false`.
+   */
+  readonly introspect?: boolean | undefined
+  /**
    * With a shared `TokenStore` (`@effect-salesforce/redis`) that cannot be reached: `"fail"`
    * (default: an uncoordinated refresh with rotation on revokes the whole token family) or
    * `"local"` (refresh in this process alone).
    */
   readonly whenStoreUnavailable?: TokenStore.TokenStore.WhenUnavailable | undefined
-  /** How long an access token lives (the app's or org's session timeout), if known. */
-  readonly timeout?: Duration.DurationInput | undefined
-  /**
-   * Learn each access token's expiry from `/services/oauth2/introspect` (needs `clientSecret`;
-   * one extra call per token). Used only without `timeout`. Default `false`.
-   */
-  readonly introspect?: boolean | undefined
 }
+
+/** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
+const credentials = {
+  clientId: Config.string("SALESFORCE_CLIENT_ID"),
+  clientSecret: method.optionalRedacted("SALESFORCE_CLIENT_SECRET"),
+  refreshToken: Config.redacted("SALESFORCE_REFRESH_TOKEN")
+}
+
+/**
+ * The options of {@link layerConfig}: the credentials as `Config`, the rest as plain values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfigOptions = method.ConfigOptions<Options, keyof typeof credentials>
 
 /**
  * Build a `TokenProvider` for the refresh-token flow. Fails with `InvalidConfigError` (before
@@ -91,13 +115,7 @@ export interface Options extends method.CommonOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options
-): Effect.Effect<
-  TokenProvider.TokenProvider.Service,
-  InvalidConfigError,
-  Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
+export const make: method.Make<Options> = (options) =>
   Effect.gen(function*() {
     const config = yield* SalesforceConfig
     const events = yield* SalesforceEvents
@@ -105,13 +123,13 @@ export const make = (
     const clientSecret = options.clientSecret === undefined
       ? undefined
       : yield* method.requireSecret("clientSecret", options.clientSecret)
-    const initial = yield* method.requireSecret("refreshToken", options.refreshToken)
-    const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const configured = yield* method.requireSecret("refreshToken", options.refreshToken)
+    const tokenLifetime = yield* method.tokenLifetime(options)
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const rotate = (next: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
-        yield* events.publish(SalesforceEvent.RefreshTokenRotated({ provider: name, refreshToken: next }))
+        yield* events.publish(SalesforceEvent.RefreshTokenRotated({ authMethod: name, refreshToken: next }))
         if (options.onRotate !== undefined) {
           yield* Effect.suspend(() => options.onRotate!(next)).pipe(
             Effect.catchAllCause(() =>
@@ -124,58 +142,61 @@ export const make = (
     const lifetime = oauth.lifetime(http, {
       method: name,
       baseUrl: config.baseUrl,
-      timeout,
+      tokenLifetime,
       introspect: options.introspect,
       clientId,
       clientSecret
     })
 
-    // the TokenStore keeps the latest refresh token (shared across processes with a shared store)
+    const initial = yield* Ref.make(options.accessToken)
+
+    // the TokenStore keeps the latest refresh token (shared by every process with a shared store)
     const acquire = (stored: TokenStore.TokenStore.Stored) => Effect.gen(function*() {
-      const used = stored.refreshToken ?? initial
+      const seed = yield* Ref.getAndSet(initial, undefined)
+      if (seed !== undefined) {
+        return {
+          accessToken: seed.value,
+          instanceUrl: seed.instanceUrl,
+          issuedAt: seed.issuedAt,
+          expiresAt: Option.getOrUndefined(seed.expiresAt),
+          expiresIn: Option.isNone(seed.expiresAt) ? tokenLifetime : undefined
+        } satisfies TokenProvider.TokenProvider.Grant
+      }
+      const used = stored.refreshToken ?? configured
       const response = yield* oauth.requestToken(http, {
         method: name,
         baseUrl: config.baseUrl,
         params: { grant_type: "refresh_token", refresh_token: used, client_id: clientId, client_secret: clientSecret }
       })
-      // rotation: the used token is dead now; hand the new one on before anything else can fail
+      // rotation: the used token is dead now; the provider stores the new one before anything
+      // else can fail, and an expiry that cannot be learned (introspection down) must not throw
+      // the new pair away: the token is then used until it is rejected
       const rotated = response.refresh_token !== undefined &&
           Redacted.value(response.refresh_token) !== Redacted.value(used)
         ? response.refresh_token
         : undefined
       if (rotated !== undefined) yield* Effect.uninterruptible(rotate(rotated))
-      return {
-        accessToken: response.access_token,
-        instanceUrl: response.instance_url,
-        // an expiry that cannot be learned (introspection down) must not throw away a token pair
-        // whose refresh token was just rotated: the token is then used until it is rejected
-        expiresIn: yield* Effect.orElseSucceed(lifetime(response), () => undefined),
-        refreshToken: rotated
-      } satisfies TokenProvider.TokenProvider.Grant
+      const expiresIn = rotated === undefined
+        ? yield* lifetime(response)
+        : yield* Effect.orElseSucceed(lifetime(response), () => undefined)
+      return { ...oauth.grant(response, expiresIn), refreshToken: rotated }
     })
 
-    return yield* TokenProvider.make({
-      name,
-      acquire,
-      refreshToken: initial,
+    return yield* method.provider(name, acquire, options, {
+      refreshToken: configured,
       // processes configured with the same app and refresh token share one entry of a shared store
-      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${method.fingerprint(initial)}` },
-      whenStoreUnavailable: options.whenStoreUnavailable ?? "fail",
-      ...method.providerOptions(options)
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${method.fingerprint(configured)}` },
+      whenStoreUnavailable: options.whenStoreUnavailable ?? "fail"
     })
   })
+
+const layers = method.layers(make, credentials)
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> => Layer.scoped(TokenProvider.TokenProvider, make(options))
+export const layer = layers.layer
 
 /**
  * {@link layer} from configuration. By default: `SALESFORCE_CLIENT_ID`,
@@ -185,34 +206,4 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config:
-    & {
-      readonly clientId?: Config.Config<string> | undefined
-      readonly clientSecret?: Config.Config<Redacted.Redacted<string> | undefined> | undefined
-      readonly refreshToken?: Config.Config<Redacted.Redacted<string>> | undefined
-    }
-    & Omit<Options, "clientId" | "clientSecret" | "refreshToken"> = {}
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError | ConfigError.ConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({
-        clientId: config.clientId ?? Config.string("SALESFORCE_CLIENT_ID"),
-        clientSecret: config.clientSecret ?? method.optionalRedacted("SALESFORCE_CLIENT_SECRET"),
-        refreshToken: config.refreshToken ?? Config.redacted("SALESFORCE_REFRESH_TOKEN")
-      }),
-      (credentials) =>
-        layer({
-          ...method.pickCommon(config),
-          onRotate: config.onRotate,
-          whenStoreUnavailable: config.whenStoreUnavailable,
-          timeout: config.timeout,
-          introspect: config.introspect,
-          ...credentials
-        })
-    )
-  )
+export const layerConfig = layers.layerConfig

@@ -14,7 +14,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { InvalidConfigError } from "./AuthError.js"
-import { isLoopback, parseUrl, quoteUrl, truncate } from "./internal/url.js"
+import { isLoopback, parseTrustedHost, parseUrl, quoteUrl, truncate } from "./internal/url.js"
 
 /**
  * @since 0.1.0
@@ -38,6 +38,8 @@ export declare namespace SalesforceConfig {
     readonly baseUrl: URL
     /** The REST API version, normalised to `"64.0"` form. */
     readonly apiVersion: string
+    /** Extra hosts an instance URL may point to (see {@link SalesforceConfig.Options}), lower-cased. */
+    readonly trustedInstanceHosts?: ReadonlyArray<string> | undefined
   }
 
   /**
@@ -50,6 +52,14 @@ export declare namespace SalesforceConfig {
     readonly apiVersion?: string | number | undefined
     /** Accept a host that is not a known Salesforce host shape (a custom domain). Default `false`. */
     readonly allowCustomHost?: boolean | undefined
+    /**
+     * Hosts, besides Salesforce's own (`*.salesforce.com`, `*.salesforce.mil`,
+     * `*.sfcrmproducts.cn`) and the login host, that a login answer's instance URL
+     * (`instance_url`, SOAP `serverUrl`) may point to: your custom domains, as `sf.acme.com` or
+     * `*.acme.com`. Any other instance URL is refused (`MalformedResponseError`) before a
+     * token is sent anywhere. Default none.
+     */
+    readonly trustedInstanceHosts?: ReadonlyArray<string> | undefined
   }
 }
 
@@ -140,7 +150,24 @@ export const parseBaseUrl = (
 export const make = (options: SalesforceConfig.Options): Effect.Effect<SalesforceConfig.Service, InvalidConfigError> =>
   Effect.all({
     baseUrl: parseBaseUrl(options.baseUrl, options),
-    apiVersion: parseApiVersion(options.apiVersion ?? defaultApiVersion)
+    apiVersion: parseApiVersion(options.apiVersion ?? defaultApiVersion),
+    trustedInstanceHosts: parseTrustedHosts(options.trustedInstanceHosts ?? [])
+  })
+
+/**
+ * Check `trustedInstanceHosts`: each a host name (`sf.acme.com`) or `*.` and a domain.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseTrustedHosts = (
+  input: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<string>, InvalidConfigError> =>
+  Effect.forEach(input, (entry) => {
+    const parsed = parseTrustedHost(entry)
+    return "error" in parsed
+      ? Effect.fail(new InvalidConfigError({ field: "trustedInstanceHosts", detail: parsed.error }))
+      : Effect.succeed(parsed.host)
   })
 
 /**
@@ -151,7 +178,8 @@ export const layer = (options: SalesforceConfig.Options): Layer.Layer<Salesforce
   Layer.effect(SalesforceConfig, make(options))
 
 /**
- * From configuration: `SALESFORCE_BASE_URL` and `SALESFORCE_API_VERSION` (optional) by default.
+ * From configuration: `SALESFORCE_BASE_URL`, `SALESFORCE_API_VERSION` (optional) and
+ * `SALESFORCE_TRUSTED_INSTANCE_HOSTS` (optional, comma-separated) by default.
  *
  * @since 0.1.0
  * @category layers
@@ -159,13 +187,19 @@ export const layer = (options: SalesforceConfig.Options): Layer.Layer<Salesforce
 export const layerConfig = (config: {
   readonly baseUrl?: Config.Config<string>
   readonly apiVersion?: Config.Config<string | undefined>
+  readonly trustedInstanceHosts?: Config.Config<ReadonlyArray<string>>
 } = {}): Layer.Layer<SalesforceConfig, InvalidConfigError | ConfigError.ConfigError> =>
   Layer.effect(
     SalesforceConfig,
     Effect.flatMap(
       Config.all({
         baseUrl: config.baseUrl ?? Config.string("SALESFORCE_BASE_URL"),
-        apiVersion: config.apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined))
+        apiVersion: config.apiVersion ?? Config.string("SALESFORCE_API_VERSION").pipe(Config.withDefault(undefined)),
+        trustedInstanceHosts: config.trustedInstanceHosts ??
+          Config.string("SALESFORCE_TRUSTED_INSTANCE_HOSTS").pipe(
+            Config.map((list) => list.split(",").map((host) => host.trim()).filter((host) => host !== "")),
+            Config.withDefault([])
+          )
       }),
       make
     )

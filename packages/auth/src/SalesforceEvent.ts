@@ -64,20 +64,20 @@ export type SalesforceEvent = Data.TaggedEnum<{
   }
   /** A first token was acquired (or one after `invalidate`). */
   TokenAcquired: {
-    readonly provider: string
+    readonly authMethod: string
     readonly instanceUrl: string
     readonly expiresAt: Option.Option<DateTime.Utc>
   }
   /** A token replaced an earlier one. */
   TokenRefreshed: {
-    readonly provider: string
+    readonly authMethod: string
     readonly instanceUrl: string
     readonly expiresAt: Option.Option<DateTime.Utc>
     readonly trigger: RefreshTrigger
   }
   /** An acquisition or refresh failed; `errorTag`, `code` and `message` never hold secrets. */
   TokenFailed: {
-    readonly provider: string
+    readonly authMethod: string
     readonly trigger: RefreshTrigger | "initial"
     readonly errorTag: string
     readonly code: Option.Option<string>
@@ -85,7 +85,7 @@ export type SalesforceEvent = Data.TaggedEnum<{
   }
   /** A refresh-token grant returned a new refresh token (rotation); persist it if you store one. */
   RefreshTokenRotated: {
-    readonly provider: string
+    readonly authMethod: string
     readonly refreshToken: Redacted.Redacted<string>
   }
 }>
@@ -116,13 +116,13 @@ export const format = (event: SalesforceEvent): string => {
     case "ApiUsage":
       return `api usage ${event.used}/${event.limit}`
     case "TokenAcquired":
-      return `token acquired by ${event.provider} for ${event.instanceUrl}${expiry(event.expiresAt)}`
+      return `token acquired by ${event.authMethod} for ${event.instanceUrl}${expiry(event.expiresAt)}`
     case "TokenRefreshed":
-      return `token refreshed by ${event.provider} (${event.trigger}) for ${event.instanceUrl}${expiry(event.expiresAt)}`
+      return `token refreshed by ${event.authMethod} (${event.trigger}) for ${event.instanceUrl}${expiry(event.expiresAt)}`
     case "TokenFailed":
-      return `token ${event.trigger === "initial" ? "acquisition" : `refresh (${event.trigger})`} by ${event.provider} failed: ${event.message}`
+      return `token ${event.trigger === "initial" ? "acquisition" : `refresh (${event.trigger})`} by ${event.authMethod} failed: ${event.message}`
     case "RefreshTokenRotated":
-      return `refresh token rotated by ${event.provider}`
+      return `refresh token rotated by ${event.authMethod}`
   }
 }
 

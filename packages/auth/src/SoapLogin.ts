@@ -27,22 +27,18 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
 import { AuthenticationError, InvalidConfigError, MalformedResponseError, TransportError } from "./AuthError.js"
 import * as AuthHttp from "./AuthHttp.js"
+import * as hints from "./internal/hints.js"
 import * as method from "./internal/method.js"
 import * as soap from "./internal/soap.js"
 import { parseApiVersion, SalesforceConfig } from "./SalesforceConfig.js"
-import type { SalesforceEvents } from "./SalesforceEvents.js"
 import * as TokenProvider from "./TokenProvider.js"
 
 /**
@@ -63,6 +59,21 @@ export const defaultSoapApiVersion = "64.0"
 
 /** SOAP faults that say "try again later" rather than "no": retried, never remembered. */
 const transientFaults: ReadonlySet<string> = new Set(["SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"])
+
+/** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
+const credentials = {
+  username: Config.string("SALESFORCE_USERNAME"),
+  password: Config.redacted("SALESFORCE_PASSWORD"),
+  securityToken: method.optionalRedacted("SALESFORCE_SECURITY_TOKEN")
+}
+
+/**
+ * The options of {@link layerConfig}: the credentials as `Config`, the rest as plain values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfigOptions = method.ConfigOptions<Options, keyof typeof credentials>
 
 /**
  * @since 0.1.0
@@ -102,10 +113,6 @@ const checkVersion = (input: string | number): Effect.Effect<string, InvalidConf
     )
   )
 
-/** Remove any echo of a secret from text that came back from the server. */
-const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
-  secrets.reduce((t, s) => (s.length >= 4 ? t.split(s).join("<redacted>") : t), text)
-
 /**
  * Build a `TokenProvider` that logs in with SOAP `login()`. Fails with `InvalidConfigError`
  * (before any request) on an empty username or password, a character XML cannot carry, or a
@@ -114,13 +121,7 @@ const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options
-): Effect.Effect<
-  TokenProvider.TokenProvider.Service,
-  InvalidConfigError,
-  Scope.Scope | SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
+export const make: method.Make<Options> = (options) =>
   Effect.gen(function*() {
     const config = yield* SalesforceConfig
     const version = yield* checkVersion(options.soapApiVersion ?? defaultSoapApiVersion)
@@ -136,17 +137,19 @@ export const make = (
     yield* checkXml("securityToken", securityToken)
     if (options.clientName !== undefined) yield* checkXml("clientName", options.clientName)
     const secret = Redacted.value(password) + securityToken
-    const secrets = [Redacted.value(password), securityToken]
+    // scrubbed (in every form) from whatever the server answers; the concatenation first
+    const secrets = [secret, Redacted.value(password), securityToken]
     const envelope = Redacted.make(soap.loginEnvelope({ username, password: secret, client: options.clientName }))
     const url = new URL(`/services/Soap/u/${version}`, config.baseUrl).toString()
-    const http = yield* AuthHttp.make({ timeout: options.requestTimeout })
+    const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const acquire = Effect.gen(function*() {
       const request = HttpClientRequest.post(url).pipe(
         HttpClientRequest.setHeaders({ SOAPAction: "login", Accept: "text/xml" }),
         HttpClientRequest.bodyText(Redacted.value(envelope), "text/xml; charset=UTF-8")
       )
-      const response = yield* http.send(request, { method: name })
+      const response = yield* http.send(request, { method: name, secrets })
+      // a non-2xx body comes scrubbed; `scrub` covers a fault sent with a 2xx status
       const malformed = (detail: string) =>
         new MalformedResponseError({ method: name, request: response.description, status: response.status, detail })
       const parsed = soap.parseResponse(response.body)
@@ -157,15 +160,17 @@ export const make = (
           reason: "Status",
           request: response.description,
           status: response.status,
-          detail: `SOAP fault ${parsed.code}: ${scrub(parsed.message, secrets)}`
+          detail: response.scrub(`SOAP fault ${parsed.code}: ${parsed.message}`)
         })
       }
       if (parsed._tag === "Fault") {
+        const hint = hints.soapLogin(parsed.code, parsed.message)
         return yield* new AuthenticationError({
           method: name,
-          code: parsed.code,
-          description: scrub(parsed.message, secrets),
-          status: response.status
+          code: response.scrub(parsed.code),
+          description: response.scrub(parsed.message),
+          status: response.status,
+          ...(hint === undefined ? {} : { hint })
         })
       }
       const transient = AuthHttp.transientStatus(response, name)
@@ -193,25 +198,18 @@ export const make = (
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* TokenProvider.make({
-      name,
-      acquire,
-      storeKey: { loginHost: config.baseUrl.host, principal: username },
-      ...method.providerOptions(options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: username }
     })
   })
+
+const layers = method.layers(make, credentials)
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> => Layer.scoped(TokenProvider.TokenProvider, make(options))
+export const layer = layers.layer
 
 /**
  * {@link layer} from configuration. By default: `SALESFORCE_USERNAME`, `SALESFORCE_PASSWORD`
@@ -221,32 +219,4 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config:
-    & {
-      readonly username?: Config.Config<string> | undefined
-      readonly password?: Config.Config<Redacted.Redacted<string>> | undefined
-      readonly securityToken?: Config.Config<Redacted.Redacted<string> | undefined> | undefined
-    }
-    & Omit<Options, "username" | "password" | "securityToken"> = {}
-): Layer.Layer<
-  TokenProvider.TokenProvider,
-  InvalidConfigError | ConfigError.ConfigError,
-  SalesforceConfig | SalesforceEvents | HttpClient.HttpClient
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({
-        username: config.username ?? Config.string("SALESFORCE_USERNAME"),
-        password: config.password ?? Config.redacted("SALESFORCE_PASSWORD"),
-        securityToken: config.securityToken ?? method.optionalRedacted("SALESFORCE_SECURITY_TOKEN")
-      }),
-      (credentials) =>
-        layer({
-          ...method.pickCommon(config),
-          soapApiVersion: config.soapApiVersion,
-          clientName: config.clientName,
-          ...credentials
-        })
-    )
-  )
+export const layerConfig = layers.layerConfig

@@ -78,7 +78,7 @@ export declare namespace TokenProvider {
     readonly expiresIn?: Duration.DurationInput | undefined
     /**
      * A new refresh token the answer carried (rotation): it replaces the one in the
-     * `TokenStore`, for this process and, with a shared store, for every process.
+     * `TokenStore` at once, for this process and, with a shared store, for every process.
      */
     readonly refreshToken?: Redacted.Redacted<string> | undefined
   }
@@ -88,14 +88,19 @@ export declare namespace TokenProvider {
    * @category models
    */
   export interface Options<R = never> {
-    /** A name for events, spans and errors, such as `"SoapLogin"`. Default `"Custom"`. */
-    readonly name?: string | undefined
+    /**
+     * The auth method's name in events (`authMethod`), spans (`salesforce.auth.method`) and
+     * errors (`method`), such as `"SoapLogin"`. Default `"Custom"`.
+     */
+    readonly authMethod?: string | undefined
     /**
      * Acquire a new token from scratch. A method that holds a refresh token gives a function
      * instead: it is called with what the `TokenStore` holds, so it always uses the latest
      * refresh token (see {@link Options.refreshToken}).
      */
-    readonly acquire: Effect.Effect<Grant, AuthError, R> | ((stored: TokenStore.Stored) => Effect.Effect<Grant, AuthError, R>)
+    readonly acquire:
+      | Effect.Effect<Grant, AuthError, R>
+      | ((stored: TokenStore.Stored) => Effect.Effect<Grant, AuthError, R>)
     /** Replace an existing token (given); defaults to `acquire`. */
     readonly refresh?: ((previous: AccessToken.AccessToken) => Effect.Effect<Grant, AuthError, R>) | undefined
     /**
@@ -163,8 +168,14 @@ export const minimumRefreshInterval: Duration.Duration = Duration.millis(interna
  *
  * @example
  * ```ts
+ * import { TokenProvider } from "@effect-salesforce/auth"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // your token service
+ * const fetchFromVault = Effect.succeed({ token: "00D...", instanceUrl: "https://acme.my.salesforce.com" })
+ *
  * const provider = TokenProvider.make({
- *   name: "Vault",
+ *   authMethod: "Vault",
  *   acquire: Effect.map(fetchFromVault, (t) => ({
  *     accessToken: Redacted.make(t.token),
  *     instanceUrl: t.instanceUrl,
@@ -288,7 +299,7 @@ export const layerTest = (options: {
           } satisfies TokenProvider.Grant
         })
       const service = yield* internal.makeWithEvents({
-        name: "Test",
+        authMethod: "Test",
         acquire: issue(acquisitions),
         refresh: () => issue(refreshes),
         failureCooldown: 0,

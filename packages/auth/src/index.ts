@@ -5,6 +5,12 @@
 export * as AccessToken from "./AccessToken.js"
 
 /**
+ * OAuth 2.0 web-server flow with PKCE: authorize URL, loopback redirect receiver, code exchange.
+ * @since 0.1.0
+ */
+export * as AuthorizationCode from "./AuthorizationCode.js"
+
+/**
  * The typed errors of the auth layers.
  * @since 0.1.0
  */
@@ -45,6 +51,12 @@ export * as RetryPolicy from "./RetryPolicy.js"
  * @since 0.1.0
  */
 export * as SalesforceConfig from "./SalesforceConfig.js"
+
+/**
+ * A provider for local development from the org the Salesforce CLI is logged into.
+ * @since 0.1.0
+ */
+export * as SalesforceCli from "./SalesforceCli.js"
 
 /**
  * The events of the auth and client layers.

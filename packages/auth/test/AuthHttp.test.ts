@@ -2,6 +2,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as AuthHttp from "@effect-salesforce/auth/AuthHttp"
+import * as HttpExchange from "@effect-salesforce/auth/HttpExchange"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -78,10 +79,9 @@ describe("AuthHttp over real HTTP", () => {
       const { bus } = yield* recordEvents
       const http = yield* withBus(bus, AuthHttp.make())
       const dropped = yield* Effect.flip(http.send(HttpClientRequest.post(`${url}/drop`), { method: "Test" }))
-      assert.strictEqual(dropped._tag, "TransportError")
-      assert.strictEqual(dropped.reason, "Connection")
+      assert.isTrue(dropped._tag === "TransportError" && dropped.reason === "Connection")
       const refused = yield* Effect.flip(http.send(HttpClientRequest.post("http://127.0.0.1:1/token"), { method: "Test" }))
-      assert.strictEqual(refused.reason, "Connection")
+      assert.isTrue(refused._tag === "TransportError" && refused.reason === "Connection")
       assert.include(refused.message, "POST http://127.0.0.1:1/token")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
@@ -96,8 +96,8 @@ describe("AuthHttp over real HTTP", () => {
 
   it.effect("parseRetryAfter reads seconds and HTTP dates", () =>
     Effect.sync(() => {
-      assert.strictEqual(AuthHttp.parseRetryAfter("3"), 3000)
-      assert.strictEqual(AuthHttp.parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000)
-      assert.isUndefined(AuthHttp.parseRetryAfter("soon"))
+      assert.strictEqual(HttpExchange.parseRetryAfter("3", 0), 3000)
+      assert.strictEqual(HttpExchange.parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000)
+      assert.isUndefined(HttpExchange.parseRetryAfter("soon", 0))
     }))
 })

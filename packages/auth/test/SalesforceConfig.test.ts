@@ -89,4 +89,23 @@ describe("SalesforceConfig", () => {
         )
       )
     ))
+
+  it.effect("layerConfig reads SALESFORCE_TRUSTED_INSTANCE_HOSTS (comma-separated) and checks each entry", () =>
+    Effect.gen(function*() {
+      const read = (value: string) =>
+        SalesforceConfig.SalesforceConfig.pipe(
+          Effect.provide(
+            SalesforceConfig.layerConfig().pipe(
+              Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+                new Map([["SALESFORCE_BASE_URL", "https://acme.my.salesforce.com"], ["SALESFORCE_TRUSTED_INSTANCE_HOSTS", value]])
+              )))
+            )
+          )
+        )
+      assert.deepStrictEqual((yield* read("sf.acme.com, *.Acme-EU.com,")).trustedInstanceHosts, ["sf.acme.com", "*.acme-eu.com"])
+      const error = yield* Effect.flip(read("sf.acme.com,https://evil.example"))
+      assert.strictEqual(error._tag === "InvalidConfigError" ? error.field : "", "trustedInstanceHosts")
+      const none = yield* SalesforceConfig.make({ baseUrl: "https://acme.my.salesforce.com" })
+      assert.deepStrictEqual(none.trustedInstanceHosts, [])
+    }))
 })

@@ -23,7 +23,7 @@ describe("SalesforceEvents", () => {
       const provider = yield* withBus(
         bus,
         TokenProvider.make({
-          name: "Stub",
+          authMethod: "Stub",
           acquire: Effect.flatMap(Ref.get(fail), (f) =>
             f ? Effect.fail(definiteNo) : Effect.map(Ref.updateAndGet(acquired, (n) => n + 1), (n) => grant(n, "1 hour"))),
           proactiveRefresh: false
@@ -83,7 +83,7 @@ describe("SalesforceEvents", () => {
   it.effect("RefreshTokenRotated keeps its token redacted", () =>
     Effect.sync(() => {
       const event = SalesforceEvent.SalesforceEvent.RefreshTokenRotated({
-        provider: "RefreshToken",
+        authMethod: "RefreshToken",
         refreshToken: Redacted.make("5Aep861-rotated-secret")
       })
       for (const text of [String(event), JSON.stringify(event), inspect(event, { depth: 10 }), SalesforceEvent.format(event)]) {

@@ -32,7 +32,7 @@ describe("secrets", () => {
         bus,
         Effect.provide(
           TokenProvider.make({
-            name: "Leaky",
+            authMethod: "Leaky",
             acquire: Effect.flatMap(Ref.updateAndGet(calls, (n) => n + 1), (n) =>
               n === 1
                 ? Effect.fail(new TransportError({ method: "Leaky", reason: "Status", request: "POST https://x.my.salesforce.com/services/oauth2/token", status: 503, detail: "server error" }))

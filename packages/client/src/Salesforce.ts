@@ -12,6 +12,7 @@
  * @example
  * ```ts
  * import { Salesforce } from "@effect-salesforce/client"
+ * import { Effect, Stream } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const sf = yield* Salesforce.Salesforce
@@ -112,7 +113,7 @@ export declare namespace Salesforce {
    * @category models
    */
   export interface RequestOptions {
-    /** Replace the retry policy for this call (`RetryPolicy.none` for no retries). */
+    /** Replace the retry policy for this call (`RetryPolicy.none` for no retries); same as providing `RetryPolicy` around it. */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
     /**
      * Resend a POST or PATCH after an ambiguous failure (a 5xx, or a connection that failed
@@ -122,8 +123,10 @@ export declare namespace Salesforce {
     readonly allowResend?: boolean | undefined
     /** Extra request headers, such as `Sforce-Duplicate-Rule-Header`. */
     readonly headers?: Readonly<Record<string, string>> | undefined
-    /** Bound on one attempt (send and read the body). Default: the client's `timeout`. */
-    readonly timeout?: Duration.DurationInput | undefined
+    /** Bound on one HTTP attempt (send and read the body). Default: the client's `requestTimeout`. */
+    readonly requestTimeout?: Duration.DurationInput | undefined
+    /** The largest body read for this call. Default: the client's `maxResponseBytes`. */
+    readonly maxResponseBytes?: number | undefined
   }
 
   /**
@@ -133,12 +136,31 @@ export declare namespace Salesforce {
   export interface Options {
     /** At most this many requests in flight at once. Default 100. */
     readonly concurrency?: number | undefined
-    /** Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. */
+    /**
+     * Sent as `Sforce-Call-Options: client=<clientName>`. Default `"effect-salesforce"`. A CR,
+     * LF, other control character or comma fails construction with `InvalidConfigError`.
+     */
     readonly clientName?: string | undefined
-    /** The retry policy; default: the `RetryPolicy` in context when the client is built. */
+    /**
+     * The retry policy of every call of this client. Default: the `RetryPolicy` in context when
+     * each call runs, so `Effect.provideService(RetryPolicy.RetryPolicy, RetryPolicy.none)` around
+     * one call changes that call.
+     */
     readonly retryPolicy?: RetryPolicy.Policy | undefined
-    /** Bound on one attempt (send and read the body). Default 2 minutes. */
-    readonly timeout?: Duration.DurationInput | undefined
+    /** Bound on one HTTP attempt (send and read the body). Default 2 minutes. */
+    readonly requestTimeout?: Duration.DurationInput | undefined
+    /**
+     * The largest response body read, in bytes, counted after decompression; past it the read
+     * stops and the call fails with `ResponseTooLargeError` (never retried). Default 64 MiB,
+     * above Salesforce's largest ordinary answers (a 2,000-record query page, a composite answer).
+     */
+    readonly maxResponseBytes?: number | undefined
+    /**
+     * When the instance refuses a token fresh from the token endpoint (401 again after a
+     * refresh), requests with that token fail at once with `SessionRejectedError` for this long:
+     * no request and no login each. Default 1 minute; `0` turns it off.
+     */
+    readonly rejectedSessionCooldown?: Duration.DurationInput | undefined
   }
 
   /**
@@ -235,7 +257,7 @@ export const make: (
   options?: Salesforce.Options
 ) => Effect.Effect<
   Salesforce.Service,
-  never,
+  AuthError.InvalidConfigError,
   TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient | Scope.Scope
 > = internal.make
 
@@ -245,5 +267,5 @@ export const make: (
  */
 export const layer = (
   options?: Salesforce.Options
-): Layer.Layer<Salesforce, never, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
+): Layer.Layer<Salesforce, AuthError.InvalidConfigError, TokenProvider | SalesforceEvents | SalesforceConfig | HttpClient.HttpClient> =>
   Layer.scoped(Salesforce, make(options))

@@ -6,9 +6,11 @@
  * never a query string, header or body). Every error has an `isRetryable` getter that the
  * `RetryPolicy` reads, and `retryAfterMillis` when the server sent `Retry-After`.
  *
- * Token problems surface as the auth package's errors: a failed acquisition as its
- * `AuthError`, and a 401 that a fresh token did not (or cannot) fix as an
- * `AuthenticationError` with `method: "Salesforce"`, the error code and the HTTP status.
+ * Each error says where it came from: these are the instance's answers (and the client's own
+ * refusals); a failed token acquisition is the auth package's `AuthError`. So
+ * `catchTags({ ConnectionError, TransportError })` tells a failing instance (`ConnectionError`)
+ * from a failing token endpoint (`TransportError`), and a 401 that a fresh token did not (or
+ * cannot) fix is a {@link SessionRejectedError}, not the token endpoint's `AuthenticationError`.
  *
  * @since 0.1.0
  */
@@ -298,6 +300,98 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
 }
 
 /**
+ * Why a 401 ended the request:
+ * - `Unfixable`: Salesforce's message says a new token cannot help (API not enabled for the
+ *   user, IP restrictions, an expired password...);
+ * - `AfterRefresh`: the token was replaced and the fresh one was refused too;
+ * - `CoolingDown`: a fresh token was refused moments ago; until the cool-down ends, requests
+ *   with that token fail at once (no request, no login).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const SessionRejectedReason = Schema.Literal("Unfixable", "AfterRefresh", "CoolingDown")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionRejectedReason = typeof SessionRejectedReason.Type
+
+/**
+ * 401: the instance refused the session, and a new token did not or cannot fix it. The token
+ * endpoint gave a token, so the likely causes are on the instance's side: the user's profile
+ * lacks "API Enabled", the session is locked to another IP address, the org's login IP ranges
+ * or the connected app's IP relaxation policy refuse this host, or the token belongs to another
+ * org or instance; `message` is Salesforce's message followed by that explanation. After a
+ * fresh token is refused, requests with it fail at once for the
+ * client's `rejectedSessionCooldown` (reason `CoolingDown`): an instance that refuses every
+ * session costs one login per cool-down, not one per request. Never retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionRejectedError extends Schema.TaggedError<SessionRejectedError>(
+  "@effect-salesforce/client/SessionRejectedError"
+)("SessionRejectedError", { ...apiFields, reason: SessionRejectedReason }) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * A successful answer the client cannot use: a body that is not JSON, or JSON without what the
+ * call needs (a query page without `records`, a create result without `id`). `detail` says what
+ * was wrong, never quoting the body. Never retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedResponseError extends Schema.TaggedError<UnexpectedResponseError>(
+  "@effect-salesforce/client/UnexpectedResponseError"
+)("UnexpectedResponseError", { request: Schema.String, status: Schema.Number, detail: Schema.String }) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `unexpected response to ${this.request} (HTTP ${this.status}): ${this.detail}`
+  }
+}
+
+/**
+ * The answer's body passed the client's `maxResponseBytes` (counted after decompression): the
+ * read was stopped and the connection closed, so memory never grew past the limit. Raise the
+ * limit (per client, or per call) if the answer is legitimately that large. Never retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseTooLargeError extends Schema.TaggedError<ResponseTooLargeError>(
+  "@effect-salesforce/client/ResponseTooLargeError"
+)("ResponseTooLargeError", {
+  request: Schema.String,
+  status: Schema.optional(Schema.Number),
+  /** The limit that was passed, in bytes. */
+  maxResponseBytes: Schema.Number
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `the response to ${this.request} is larger than maxResponseBytes (${this.maxResponseBytes} bytes); the read was stopped`
+  }
+}
+
+/**
  * Every error of this module.
  *
  * @since 0.1.0
@@ -313,6 +407,9 @@ export type SalesforceError =
   | SalesforceApiError
   | ConnectionError
   | InvalidRequestError
+  | SessionRejectedError
+  | UnexpectedResponseError
+  | ResponseTooLargeError
 
 /**
  * The errors that come from an HTTP status (they all have `status`, `errorCode`, `message`).
@@ -320,7 +417,10 @@ export type SalesforceError =
  * @since 0.1.0
  * @category errors
  */
-export type ApiError = Exclude<SalesforceError, ConnectionError | InvalidRequestError>
+export type ApiError = Exclude<
+  SalesforceError,
+  ConnectionError | InvalidRequestError | UnexpectedResponseError | ResponseTooLargeError
+>
 
 /**
  * @since 0.1.0

@@ -1,4 +1,3 @@
-import type { AuthenticationError } from "@effect-salesforce/auth/AuthError"
 import type * as SalesforceError from "@effect-salesforce/client/SalesforceError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
@@ -151,8 +150,8 @@ describe("integration: sessions", () => {
         connectedApps: [{ ...app, scopes: ["id"] }]
       })
       const error = yield* Effect.flip(sf.limits)
-      assert.strictEqual(error._tag, "AuthenticationError")
-      assert.match((error as AuthenticationError).description, /not valid for use with the REST API/)
+      assert.strictEqual(error._tag, "SessionRejectedError")
+      assert.match(error.message, /not valid for use with the REST API/)
       assert.strictEqual(yield* grants, 1)
     }))
 })

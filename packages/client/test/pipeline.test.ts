@@ -95,15 +95,16 @@ describe("execute: 401", () => {
       assert.strictEqual(yield* tokens.refreshes, 1)
     }))
 
-  it.scoped("a second 401 fails with AuthenticationError, no loop", () =>
+  it.scoped("a second 401 fails with SessionRejectedError, no loop", () =>
     Effect.gen(function*() {
       const { sent, sf, tokens } = yield* setup(() => sfError(401, "INVALID_SESSION_ID", "Session expired or invalid"))
       const error = yield* Effect.flip(sf.execute(get("limits")))
-      assert.instanceOf(error, AuthenticationError)
-      const auth = error as AuthenticationError
-      assert.strictEqual(auth.code, "INVALID_SESSION_ID")
-      assert.strictEqual(auth.status, 401)
-      assert.match(auth.message, /still rejected after a token refresh/)
+      assert.strictEqual(error._tag, "SessionRejectedError")
+      const rejected = error as SalesforceError.SessionRejectedError
+      assert.strictEqual(rejected.errorCode, "INVALID_SESSION_ID")
+      assert.strictEqual(rejected.status, 401)
+      assert.strictEqual(rejected.reason, "AfterRefresh")
+      assert.match(rejected.message, /refused again with a fresh token; likely causes: .*API Enabled/)
       assert.strictEqual(sent.length, 2)
       assert.strictEqual(yield* tokens.refreshes, 1)
     }))
@@ -114,7 +115,8 @@ describe("execute: 401", () => {
         sfError(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
       )
       const error = yield* Effect.flip(sf.execute(get("limits")))
-      assert.instanceOf(error, AuthenticationError)
+      assert.strictEqual(error._tag, "SessionRejectedError")
+      assert.strictEqual((error as SalesforceError.SessionRejectedError).reason, "Unfixable")
       assert.match(error.message, /not valid for use with the REST API/)
       assert.strictEqual(sent.length, 1)
       assert.strictEqual(yield* tokens.refreshes, 0)
@@ -256,12 +258,12 @@ describe("execute: retries", () => {
 
   it.scoped("an attempt that hangs times out with a ConnectionError, and a GET is retried", () =>
     Effect.gen(function*() {
-      const { sent, sf } = yield* setup((_, i) => (i === 0 ? Effect.never : ok), { timeout: "30 seconds" })
+      const { sent, sf } = yield* setup((_, i) => (i === 0 ? Effect.never : ok), { requestTimeout: "30 seconds" })
       const fiber = yield* Effect.fork(sf.execute(get("limits")))
       yield* TestClock.adjust("30 seconds")
       yield* Fiber.join(fiber)
       assert.strictEqual(sent.length, 2)
-      const { sf: sf2 } = yield* setup(() => Effect.never, { timeout: "1 second", retryPolicy: RetryPolicy.none })
+      const { sf: sf2 } = yield* setup(() => Effect.never, { requestTimeout: "1 second", retryPolicy: RetryPolicy.none })
       const failing = yield* Effect.fork(Effect.flip(sf2.execute(get("limits"))))
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(failing)

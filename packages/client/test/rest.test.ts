@@ -104,8 +104,12 @@ describe("sobject", () => {
   it.scoped("path segments are encoded", () =>
     Effect.gen(function*() {
       const { sent, sf } = yield* setup(() => json(200, record))
-      yield* sf.sobject("Account").getByExternalId("External_Id__c", "A/B ../x")
-      assert.strictEqual(sent[0]!.url.pathname, `${v}/sobjects/Account/External_Id__c/A%2FB%20..%2Fx`)
+      yield* sf.sobject("Account").getByExternalId("External_Id__c", "A&B ..%x")
+      assert.strictEqual(sent[0]!.url.pathname, `${v}/sobjects/Account/External_Id__c/A%26B%20..%25x`)
+      // a value that is not one path segment is refused before sending
+      const error = yield* Effect.flip(sf.sobject("Account").getByExternalId("External_Id__c", "A/B"))
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.strictEqual(sent.length, 1)
     }))
 
   it.scoped("getByExternalId: one record, or MoreThanOneRecordError on 300", () =>
@@ -206,11 +210,11 @@ describe("sobject", () => {
       assert.strictEqual(sent.length, 2)
     }))
 
-  it.scoped("a success body that is not JSON is a MalformedResponseError", () =>
+  it.scoped("a success body that is not JSON is the client's UnexpectedResponseError", () =>
     Effect.gen(function*() {
       const { sf } = yield* setup(() => ({ status: 200, body: "<html>hi</html>", headers: { "content-type": "text/html" } }))
       const error = yield* Effect.flip(sf.sobject("Account").get("001A"))
-      assert.strictEqual(error._tag, "MalformedResponseError")
+      assert.strictEqual(error._tag, "UnexpectedResponseError")
     }))
 })
 

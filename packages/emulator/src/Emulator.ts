@@ -4,8 +4,10 @@
  * pagination, sObject CRUD and upsert), with a control handle to expire sessions,
  * move the clock, inject faults and read counters.
  *
+ * @example
  * ```ts
  * import { Emulator } from "@effect-salesforce/emulator"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const { baseUrl, control } = yield* Emulator.Emulator
@@ -61,7 +63,7 @@ export interface UserOptions {
  * @since 0.1.0
  * @category models
  */
-export type Grant = "client_credentials" | "jwt_bearer" | "refresh_token" | "password"
+export type Grant = "client_credentials" | "jwt_bearer" | "refresh_token" | "password" | "authorization_code"
 
 /**
  * A connected app (OAuth client).
@@ -80,7 +82,7 @@ export interface ConnectedAppOptions {
   readonly certificate?: string
   /** Username the client-credentials flow runs as. Without it that flow fails with `no client credentials user enabled`. */
   readonly runAs?: string
-  /** Allowed grants. Default: all four. */
+  /** Allowed grants. Default: all five. */
   readonly grants?: ReadonlyArray<Grant>
   /** OAuth scopes of the app. Default `["api", "id", "refresh_token"]`. Without `api`, REST answers 401. */
   readonly scopes?: ReadonlyArray<string>
@@ -92,6 +94,17 @@ export interface ConnectedAppOptions {
   readonly introspectAllTokens?: boolean
   /** Overrides the emulator-wide `refreshTokenRotation` for this app. */
   readonly refreshTokenRotation?: boolean
+  /**
+   * Callback URLs of the web-server (authorization-code) flow: a `redirect_uri` must equal one
+   * of them exactly. Default: none (the default app has `http://localhost:1717/OauthRedirect`
+   * and `http://127.0.0.1:1717/OauthRedirect`).
+   */
+  readonly callbackUrls?: ReadonlyArray<string>
+  /**
+   * The code exchange needs the client secret ("Require Secret for Web Server Flow"). Default
+   * `false`, as for a public client using PKCE.
+   */
+  readonly requireSecretForWebServerFlow?: boolean
 }
 
 /**
@@ -178,6 +191,10 @@ export interface Options {
   readonly requestLogLimit?: number
   /** Repeated SOAP logins by one user share one session, and logout kills it for all (§2.7). Default `false`. */
   readonly shareSoapSessions?: boolean
+  /** How long an authorization code can be exchanged (once). Default 15 minutes, as on Salesforce. */
+  readonly authorizationCodeLifetime?: Duration.DurationInput
+  /** The user who approves `/services/oauth2/authorize` requests. Default: the first user. */
+  readonly authorizeAs?: string
 }
 
 /**
@@ -254,7 +271,7 @@ export interface Counters {
   readonly loginsPerUser: Readonly<Record<string, number>>
   /** Failed logins by username. */
   readonly failedLoginsPerUser: Readonly<Record<string, number>>
-  /** Successful token grants by type: `soap`, `password`, `client_credentials`, `jwt_bearer`, `refresh_token`. */
+  /** Successful token grants by type: `soap`, `password`, `client_credentials`, `jwt_bearer`, `refresh_token`, `authorization_code`. */
   readonly grantsPerType: Readonly<Record<string, number>>
   /** Requests by path (without query), control paths excluded. */
   readonly requestsPerPath: Readonly<Record<string, number>>
@@ -294,7 +311,7 @@ export interface SessionInfo {
   readonly username: string
   readonly userId: string
   readonly clientId: string | undefined
-  /** `soap`, `password`, `client_credentials`, `jwt_bearer` or `refresh_token`. */
+  /** `soap`, `password`, `client_credentials`, `jwt_bearer`, `refresh_token` or `authorization_code`. */
   readonly grant: string
   readonly issuedAt: number
   readonly expiresAt: number
@@ -348,9 +365,24 @@ export interface Control {
   readonly records: (sobject: string) => Effect.Effect<ReadonlyArray<Readonly<Record<string, unknown>>>>
   readonly setApiUsage: (used: number) => Effect.Effect<void>
   readonly setSoapLogin: (mode: "enabled" | "disabled") => Effect.Effect<void>
+  /**
+   * How `/services/oauth2/authorize` answers from now on: approve as a user (default: the
+   * `authorizeAs` option, or the first user), or deny (`error=access_denied` in the redirect).
+   */
+  readonly setAuthorization: (decision: AuthorizationDecision) => Effect.Effect<void>
   /** Back to the start state: users, apps, records, sessions, clock, faults, counters. */
   readonly reset: Effect.Effect<void>
 }
+
+/**
+ * What the emulated user does on the consent page.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthorizationDecision =
+  | { readonly _tag: "Approve"; readonly username?: string }
+  | { readonly _tag: "Deny" }
 
 // ---------------------------------------------------------------------------
 // service

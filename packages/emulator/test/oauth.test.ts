@@ -76,7 +76,7 @@ describe("OAuth token endpoint", () => {
       const asJson = yield* send(HttpClientRequest.post(tokenUrl(baseUrl)).pipe(HttpClientRequest.bodyUnsafeJson(clientCredentials)))
       assert.strictEqual(asJson.status, 400)
       assert.strictEqual(asJson.json.error, "unsupported_grant_type")
-      const unknown = yield* postForm(tokenUrl(baseUrl), { grant_type: "authorization_code", code: "x" })
+      const unknown = yield* postForm(tokenUrl(baseUrl), { grant_type: "urn:example:unknown", code: "x" })
       assert.strictEqual(unknown.json.error, "unsupported_grant_type")
     }))
 

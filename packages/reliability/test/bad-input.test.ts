@@ -502,7 +502,7 @@ describe("bad input: REST answers (Salesforce client over real HTTP)", () => {
       count()
       yield* control.injectFault({ path, kind: { _tag: "Malformed" } })
       const malformed = seen(yield* Effect.flip(sf.limits))
-      assert.strictEqual(malformed._tag, "MalformedResponseError")
+      assert.strictEqual(malformed._tag, "UnexpectedResponseError")
       assert.match(malformed.message, /the body is not JSON/)
       const before = yield* requestsTo(path)
       const limits = yield* sf.limits

@@ -106,7 +106,7 @@ describe("load: interrupted callers", () => {
       const secret = (n: number) => `00D000000000042!AQ-interrupt-token-${n}`
       for (let n = 1; n <= 3; n++) witness.addSecret("custom token", secret(n))
       const provider = yield* TokenProvider.make({
-        name: "Slow",
+        authMethod: "Slow",
         acquire: Effect.gen(function*() {
           const n = yield* Ref.updateAndGet(calls, (k) => k + 1)
           yield* Effect.sleep("1 second")

@@ -93,7 +93,7 @@ describe("secrets: every method, happy path and refreshes", () => {
         ClientCredentials.layer({
           clientId: defaults.clientId,
           clientSecret: Redacted.make(defaults.clientSecret),
-          timeout: "3 seconds",
+          tokenLifetime: "3 seconds",
           expiryMargin: "1 second",
           proactiveRefresh: { ahead: "1 second" }
         }).pipe(Layer.provideMerge(baseLayer(emu.baseUrl)), Layer.provideMerge(RetryPolicy.layer(quickRetries)), Layer.orDie)

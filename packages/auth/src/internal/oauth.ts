@@ -17,6 +17,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type AuthError, AuthenticationError, MalformedResponseError, TransportError } from "../AuthError.js"
 import * as AuthHttp from "../AuthHttp.js"
+import type { TokenProvider } from "../TokenProvider.js"
+import { EpochSeconds, epochMillis, maxLifetimeSeconds, maxServerMessage } from "./serverNumbers.js"
+import { truncate } from "./url.js"
+import * as hints from "./hints.js"
 
 /** A successful token response (unknown fields are ignored). @internal */
 export const TokenResponse = Schema.Struct({
@@ -41,8 +45,8 @@ export const ErrorResponse = Schema.Struct({
 /** An introspection answer; only what the methods use. @internal */
 export const IntrospectionResponse = Schema.Struct({
   active: Schema.Boolean,
-  exp: Schema.optional(Schema.Number),
-  iat: Schema.optional(Schema.Number)
+  exp: Schema.optional(EpochSeconds),
+  iat: Schema.optional(EpochSeconds)
 })
 
 /** @internal */
@@ -138,11 +142,15 @@ export const failure = (response: AuthHttp.AuthHttp.Response, method: string): E
     const transient = AuthHttp.transientStatus(response, method)
     if (Option.isSome(transient)) return yield* transient.value
     if (Option.isSome(error)) {
+      const hint = hints.oauth(method, error.value.error, error.value.error_description)
+      // a 2xx body is not scrubbed by the exchange: whatever of it is quoted goes through `scrub`
       return yield* new AuthenticationError({
         method,
-        code: error.value.error,
-        description: error.value.error_description ?? "",
-        status: response.status
+        // what an error keeps of a server's text is scrubbed and bounded
+        code: truncate(response.scrub(error.value.error), 128),
+        description: truncate(response.scrub(error.value.error_description ?? ""), maxServerMessage),
+        status: response.status,
+        ...(hint === undefined ? {} : { hint })
       })
     }
     return yield* new MalformedResponseError({
@@ -176,7 +184,7 @@ export const requestToken = (
       HttpClientRequest.bodyUrlParams(unwrap(options.params)),
       HttpClientRequest.acceptJson
     )
-    const response = yield* http.send(request, { method: options.method })
+    const response = yield* http.send(request, { method: options.method, secrets: secretsOf(options.params) })
     if (response.status !== 200) return yield* failure(response, options.method)
     return yield* decodeJson(decodeTokenResponse, response, options.method, "token response")
   })
@@ -199,27 +207,28 @@ export const introspectLifetime = (
   }
 ): Effect.Effect<Option.Option<number>, AuthError> =>
   Effect.gen(function*() {
+    const params = {
+      token: options.token,
+      token_type_hint: "access_token",
+      client_id: options.clientId,
+      client_secret: options.clientSecret
+    }
     const request = HttpClientRequest.post(new URL("/services/oauth2/introspect", options.baseUrl).toString()).pipe(
-      HttpClientRequest.bodyUrlParams(unwrap({
-        token: options.token,
-        token_type_hint: "access_token",
-        client_id: options.clientId,
-        client_secret: options.clientSecret
-      })),
+      HttpClientRequest.bodyUrlParams(unwrap(params)),
       HttpClientRequest.acceptJson
     )
-    const response = yield* http.send(request, { method: options.method })
+    const response = yield* http.send(request, { method: options.method, secrets: secretsOf(params) })
     if (response.status !== 200) return yield* failure(response, options.method)
     const answer = yield* decodeJson(decodeIntrospection, response, options.method, "introspection response")
     if (!answer.active || answer.exp === undefined) return Option.none()
     const issued = answer.iat !== undefined ? answer.iat * 1000 : options.issuedAtMillis
     if (issued === undefined) return Option.none()
-    return Option.some(Math.max(0, answer.exp * 1000 - issued))
+    return Option.some(Math.min(Math.max(0, answer.exp * 1000 - issued), maxLifetimeSeconds * 1000))
   })
 
 /**
  * How long a token from the token endpoint lives, per a method's options: the configured
- * `timeout` when given; else, when `introspect` is on (and there is a client secret to
+ * `tokenLifetime` when given; else, when `introspect` is on (and there is a client secret to
  * introspect with), the lifetime introspection reports; else unknown (kept until rejected).
  * A failed introspection only leaves the expiry unknown: the token itself is good.
  * @internal
@@ -229,14 +238,14 @@ export const lifetime = (
   options: {
     readonly method: string
     readonly baseUrl: URL
-    readonly timeout: Duration.Duration | undefined
+    readonly tokenLifetime: Duration.Duration | undefined
     readonly introspect: boolean | undefined
     readonly clientId: string
     readonly clientSecret: Redacted.Redacted<string> | undefined
   }
 ) =>
 (response: TokenResponse): Effect.Effect<Duration.DurationInput | undefined> => {
-  if (options.timeout !== undefined) return Effect.succeed(options.timeout)
+  if (options.tokenLifetime !== undefined) return Effect.succeed(options.tokenLifetime)
   if (options.introspect !== true || options.clientSecret === undefined) return Effect.succeed(undefined)
   return introspectLifetime(http, {
     method: options.method,
@@ -253,11 +262,20 @@ export const lifetime = (
   )
 }
 
-/** `issued_at` (a string of epoch milliseconds) as a number, if usable. @internal */
-export const issuedAtMillis = (response: TokenResponse): number | undefined => {
-  const value = Number(response.issued_at)
-  return response.issued_at === undefined || !Number.isFinite(value) ? undefined : value
-}
+/** The grant a token response gives, with its lifetime if known. @internal */
+export const grant = (response: TokenResponse, expiresIn: Duration.DurationInput | undefined): TokenProvider.Grant => ({
+  accessToken: response.access_token,
+  instanceUrl: response.instance_url,
+  expiresIn
+})
+
+/** `issued_at` (epoch milliseconds, plain digits) as a number, if usable. @internal */
+export const issuedAtMillis = (response: TokenResponse): number | undefined => epochMillis(response.issued_at)
+
+/** The secret parameters of a request: those given as `Redacted`, scrubbed from any answer. */
+const secretsOf = (
+  params: Readonly<Record<string, string | Redacted.Redacted<string> | undefined>>
+): Array<Redacted.Redacted<string>> => Object.values(params).filter((v): v is Redacted.Redacted<string> => Redacted.isRedacted(v))
 
 const unwrap = (
   params: Readonly<Record<string, string | Redacted.Redacted<string> | undefined>>

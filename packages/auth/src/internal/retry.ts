@@ -1,12 +1,8 @@
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Schedule from "effect/Schedule"
 import type { Policy, RetryInfo } from "../RetryPolicy.js"
 
 /** @internal */
@@ -16,8 +12,10 @@ export const retryAfterOf = (error: unknown): Option.Option<number> =>
     : Option.none()
 
 /**
- * Steps the policy's schedule by hand (rather than `Effect.retry`) so that each retry can be
- * announced with its delay before the wait, and so that `Retry-After` can stretch a delay.
+ * `Effect.retry` over the policy's schedule, with `Schedule`'s public API only: the schedule's
+ * delay is stretched to the server's `Retry-After` and announced (`onRetry`) before the wait,
+ * through `Schedule.modifyDelayEffect`, which runs only when the schedule goes on. A failure that
+ * is not transient, or asks for a longer wait than `maxRetryAfter`, ends the loop at once.
  * @internal
  */
 export const retry = <A, E, R, R2>(
@@ -26,27 +24,27 @@ export const retry = <A, E, R, R2>(
   onRetry: (info: RetryInfo<E>) => Effect.Effect<void, never, R2>
 ): Effect.Effect<A, E, R | R2> =>
   Effect.suspend(() => {
-    let state: unknown = policy.schedule.initial
+    let last: E | undefined
     let attempt = 0
-    const loop: Effect.Effect<A, E, R | R2> = Effect.flatMap(Effect.exit(effect), (exit) => {
-      if (Exit.isSuccess(exit)) return exit
-      const failure = Cause.failureOption(exit.cause)
-      if (Option.isNone(failure) || !policy.isTransient(failure.value)) return exit
-      const error = failure.value
-      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatMap(policy.schedule.step(now, error, state), ([next, , decision]) => {
-          if (ScheduleDecision.isDone(decision)) return exit
-          const retryAfter = retryAfterOf(error)
-          if (Option.isSome(retryAfter) && retryAfter.value > Duration.toMillis(policy.maxRetryAfter)) return exit
-          const scheduled = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
-          const delay = Duration.millis(Math.max(scheduled, Option.getOrElse(retryAfter, () => 0)))
-          state = next
-          attempt += 1
-          return onRetry({ attempt, delay, error }).pipe(
-            Effect.zipRight(Effect.sleep(delay)),
-            Effect.zipRight(loop)
-          )
-        }))
-    })
-    return loop
+    const maxRetryAfter = Duration.toMillis(policy.maxRetryAfter)
+    // the transient check first: the delay (and `onRetry`) is only worked out for a retry that will happen
+    const schedule = Schedule.modifyDelayEffect(
+      Schedule.whileInput(policy.schedule, (error: E) =>
+        policy.isTransient(error) && Option.getOrElse(retryAfterOf(error), () => 0) <= maxRetryAfter),
+      (_, delay) =>
+      Effect.suspend(() => {
+        const error = last as E
+        const retryAfter = Option.getOrElse(retryAfterOf(error), () => 0)
+        const wait = Duration.millis(Math.max(Duration.toMillis(delay), retryAfter))
+        attempt += 1
+        return Effect.as(onRetry({ attempt, delay: wait, error }), wait)
+      })
+    )
+    return Effect.retry(
+      Effect.tapError(effect, (error) =>
+        Effect.sync(() => {
+          last = error
+        })),
+      schedule
+    )
   })

@@ -7,6 +7,8 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { SaxesParser } from "saxes"
+import { LifetimeSeconds, maxServerMessage } from "./serverNumbers.js"
+import { truncate } from "./url.js"
 
 /** The SOAP 1.1 envelope namespace. @internal */
 export const envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -63,40 +65,86 @@ const resultPrefix = "Envelope/Body/loginResponse/result/"
 const faultPrefix = "Envelope/Body/Fault/"
 
 /**
+ * The largest SOAP answer parsed, in characters. A login result is about 3 KB and a fault
+ * under 1 KB; a larger body is refused before parsing, so the parser's cost (about 0.1 ms per
+ * KB for the worst shapes) stays far below a noticeable stall of the event loop.
+ * @internal
+ */
+export const maxSoapLength = 64 * 1024
+
+/** The deepest element nesting parsed. A login result is 6 deep. @internal */
+export const maxSoapDepth = 32
+
+/** Paths are kept to this depth and for names up to this length; deeper or longer elements are parsed but not collected. */
+const maxPathDepth = 8
+const maxNameLength = 128
+
+class TooDeep extends Error {}
+
+/** `soapenv:Envelope` → `Envelope`. */
+const localName = (name: string): string => name.slice(name.indexOf(":") + 1)
+
+/** The namespace the root element's prefix is bound to by its own attributes (a root has no ancestors). */
+const rootNamespace = (name: string, attributes: Readonly<Record<string, string>>): string => {
+  const colon = name.indexOf(":")
+  return (colon === -1 ? attributes["xmlns"] : attributes[`xmlns:${name.slice(0, colon)}`])?.trim() ?? ""
+}
+
+/**
  * Parse a SOAP response body. `Other` says why it is not a login result or a fault (never
  * quoting the body). Leaf elements are collected by their path of local names, so any
  * namespace prefix (or a default namespace) works.
+ *
+ * Linear in the body and bounded: a body over {@link maxSoapLength} characters or nested deeper
+ * than {@link maxSoapDepth} is refused. The XML parser runs without its namespace handling
+ * (which resolves every prefix by walking all open elements: quadratic in the depth); the one
+ * namespace that matters, the envelope's, is read from the root element's own attributes.
  * @internal
  */
 export const parseResponse = (body: string): Parsed => {
+  if (body.length > maxSoapLength) {
+    return { _tag: "Other", detail: `the body is larger than ${maxSoapLength / 1024} KB (a login answer is a few KB)` }
+  }
   const text = body.trim()
   if (text === "") return { _tag: "Other", detail: "the body is empty" }
-  if (/^<(!doctype\s+html|html)/i.test(text)) return { _tag: "Other", detail: "an HTML page instead of a SOAP envelope" }
+  if (/^<(!doctype\s+html|html)/i.test(text.slice(0, 64))) {
+    return { _tag: "Other", detail: "an HTML page instead of a SOAP envelope" }
+  }
   if (!text.startsWith("<")) return { _tag: "Other", detail: "the body is not XML" }
-  const parser = new SaxesParser({ xmlns: true })
-  const stack: Array<{ readonly local: string; text: string; leaf: boolean }> = []
-  const fields: Record<string, string> = {}
+  const parser = new SaxesParser({ xmlns: false })
+  // `path` is undefined below the collected depth or under an over-long name
+  const stack: Array<{ readonly path: string | undefined; text: string; leaf: boolean }> = []
+  const fields: Record<string, string> = Object.create(null)
   let root: { readonly local: string; readonly uri: string } | undefined
   parser.on("opentag", (tag) => {
-    if (root === undefined) root = { local: tag.local, uri: tag.uri }
+    if (stack.length >= maxSoapDepth) throw new TooDeep()
+    const local = localName(tag.name)
+    if (root === undefined) root = { local, uri: rootNamespace(tag.name, tag.attributes as Record<string, string>) }
     const parent = stack[stack.length - 1]
     if (parent !== undefined) parent.leaf = false
-    stack.push({ local: tag.local, text: "", leaf: true })
+    const path = stack.length >= maxPathDepth || local.length > maxNameLength
+      ? undefined
+      : parent === undefined
+      ? local
+      : parent.path === undefined
+      ? undefined
+      : `${parent.path}/${local}`
+    stack.push({ path, text: "", leaf: true })
   })
   const append = (chunk: string) => {
     const top = stack[stack.length - 1]
-    if (top !== undefined) top.text += chunk
+    if (top !== undefined && top.path !== undefined) top.text += chunk
   }
   parser.on("text", append)
   parser.on("cdata", append)
   parser.on("closetag", () => {
-    const path = stack.map((e) => e.local).join("/")
     const element = stack.pop()!
-    if (element.leaf && !(path in fields)) fields[path] = element.text.trim()
+    if (element.path !== undefined && element.leaf && !(element.path in fields)) fields[element.path] = element.text.trim()
   })
   try {
     parser.write(body).close()
-  } catch {
+  } catch (error) {
+    if (error instanceof TooDeep) return { _tag: "Other", detail: `the XML is nested deeper than ${maxSoapDepth} elements` }
     return { _tag: "Other", detail: `the body is not well-formed XML (near line ${parser.line}, column ${parser.column})` }
   }
   if (root === undefined || root.local !== "Envelope" || root.uri !== envelopeNamespace) {
@@ -106,12 +154,13 @@ export const parseResponse = (body: string): Parsed => {
   if (faultcode !== undefined || Object.keys(fields).some((k) => k.startsWith(faultPrefix))) {
     const detail = (name: string) =>
       Object.entries(fields).find(([k]) => k.startsWith(`${faultPrefix}detail/`) && k.endsWith(`/${name}`))?.[1]
-    const code = stripPrefix(detail("exceptionCode") || faultcode || "UNKNOWN_FAULT")
+    const code = truncate(stripPrefix(detail("exceptionCode") || faultcode || "UNKNOWN_FAULT"), 128)
     const faultstring = fields[`${faultPrefix}faultstring`] ?? ""
-    const message = detail("exceptionMessage") || stripCode(faultstring, code)
+    // what an error keeps of a server's text is bounded
+    const message = truncate(detail("exceptionMessage") || stripCode(faultstring, code), maxServerMessage)
     return { _tag: "Fault", code, message }
   }
-  const result: Record<string, string> = {}
+  const result: Record<string, string> = Object.create(null)
   for (const [path, value] of Object.entries(fields)) {
     if (path.startsWith(resultPrefix)) result[path.slice(resultPrefix.length)] = value
   }
@@ -132,9 +181,8 @@ export const LoginResult = Schema.Struct({
   sessionId: Schema.Redacted(Schema.NonEmptyString),
   serverUrl: Schema.NonEmptyString,
   passwordExpired: Schema.optional(Schema.Literal("true", "false")),
-  "userInfo/sessionSecondsValid": Schema.optional(
-    Schema.compose(Schema.NumberFromString, Schema.Number.pipe(Schema.int(), Schema.positive()))
-  )
+  // plain digits, 1 second to a year: `0x10` or `8640000000001` is a malformed answer
+  "userInfo/sessionSecondsValid": Schema.optional(LifetimeSeconds)
 })
 
 /** @internal */

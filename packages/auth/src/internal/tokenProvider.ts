@@ -16,7 +16,8 @@ import * as RetryPolicy from "../RetryPolicy.js"
 import type { TokenProvider } from "../TokenProvider.js"
 import * as TokenStore from "../TokenStore.js"
 import * as TokenCache from "./tokenCache.js"
-import { checkInstanceUrl } from "./url.js"
+import { SalesforceConfig } from "../SalesforceConfig.js"
+import { checkInstanceUrl, type InstanceTrust } from "./url.js"
 
 const defaultProactiveSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 2).pipe(
   Schedule.modifyDelay((d) => Duration.min(d, Duration.minutes(1)))
@@ -34,9 +35,8 @@ export const makeWithEvents = <R>(
   events: SalesforceEvents.Service | undefined
 ): Effect.Effect<TokenProvider.Service, never, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const name = options.name ?? "Custom"
+    const name = options.authMethod ?? "Custom"
     const context = yield* Effect.context<R>()
-    const policy = yield* RetryPolicy.RetryPolicy
     const scope = yield* Effect.scope
     const publish = (event: SalesforceEvent) => (events === undefined ? Effect.void : events.publish(event))
     const marginMillis = Duration.toMillis(options.expiryMargin ?? Duration.seconds(60))
@@ -45,9 +45,16 @@ export const makeWithEvents = <R>(
     const proactiveOptions = typeof proactive === "object" ? proactive : {}
     const aheadMillis = Duration.toMillis(proactiveOptions.ahead ?? Duration.minutes(5))
 
+    // where a token may go: the login host, Salesforce's hosts, the user's trusted hosts
+    const config = yield* Effect.serviceOption(SalesforceConfig)
+    const trust: InstanceTrust = {
+      loginUrl: Option.isSome(config) ? config.value.baseUrl : undefined,
+      trustedHosts: Option.isSome(config) ? config.value.trustedInstanceHosts ?? [] : []
+    }
+
     const toToken = (grant: TokenProvider.Grant) =>
       Effect.gen(function*() {
-        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl).pipe(
+        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl, trust).pipe(
           Effect.mapError((detail) =>
             new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
           )
@@ -64,23 +71,9 @@ export const makeWithEvents = <R>(
       { refreshToken: options.refreshToken, whenUnavailable: options.whenStoreUnavailable ?? "local" }
     )
     const acquire = options.acquire
-    const usable = (token: AccessToken.AccessToken, now: number) => now < TokenCache.usableUntil(token, marginMillis)
     const cooldownMillis = Duration.toMillis(options.failureCooldown ?? Duration.minutes(5))
     const isDefinite = (error: AuthError) => error instanceof AuthenticationError
-
-    const retried = <A>(effect: Effect.Effect<A, AuthError, R>, trigger: TokenCache.Trigger) =>
-      RetryPolicy.retry(
-        effect,
-        policy,
-        ({ attempt, delay, error }) =>
-          publish(SalesforceEvent.Retry({
-            source: "auth",
-            operation: `${name} token ${trigger === "initial" ? "acquisition" : "refresh"}`,
-            attempt,
-            delayMillis: Duration.toMillis(delay),
-            reason: error.message
-          }))
-      )
+    const usable = (token: AccessToken.AccessToken, now: number) => now < TokenCache.usableUntil(token, marginMillis)
 
     const run = (trigger: TokenCache.Trigger, previous: AccessToken.AccessToken | undefined) => {
       const attempt = (stored: TokenStore.TokenStore.Stored) =>
@@ -95,23 +88,41 @@ export const makeWithEvents = <R>(
           grant.refreshToken === undefined
             ? toToken(grant)
             : Effect.zipRight(Effect.uninterruptible(stored.rotate(grant.refreshToken)), toToken(grant)))
-      return slot.acquire({
-        previous,
-        usable,
-        cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
-        revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
-        run: (stored) => {
-          // a retry after a rotation must use the new refresh token, not the one first read
-          let latest = stored.refreshToken
-          const tracked: TokenStore.TokenStore.Stored = {
-            get refreshToken() {
-              return latest
-            },
-            rotate: (next) => Effect.tap(stored.rotate(next), () => Effect.sync(() => (latest = next)))
-          }
-          return Effect.provide(retried(Effect.suspend(() => once(tracked)), trigger), context)
+      // a retry after a rotation must use the new refresh token, not the one first read
+      const tracking = (stored: TokenStore.TokenStore.Stored): TokenStore.TokenStore.Stored => {
+        let latest = stored.refreshToken
+        return {
+          get refreshToken() {
+            return latest
+          },
+          rotate: (next) => Effect.tap(stored.rotate(next), () => Effect.sync(() => (latest = next)))
         }
-      }).pipe(
+      }
+      // the policy is read when the acquisition runs, in the fiber of the caller that started it
+      // (it inherits the caller's context), so `Effect.provideService(RetryPolicy, ...)` around a
+      // `get` changes that acquisition; `context` below only supplies what `acquire` needs
+      return Effect.flatMap(RetryPolicy.RetryPolicy, (policy) =>
+        slot.acquire({
+          previous,
+          usable,
+          cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
+          revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
+          run: (stored) => {
+            const tracked = tracking(stored)
+            return RetryPolicy.retry(
+              Effect.suspend(() => once(tracked)),
+              policy,
+              ({ attempt, delay, error }) =>
+                publish(SalesforceEvent.Retry({
+                  source: "auth",
+                  operation: `${name} token ${trigger === "initial" ? "acquisition" : "refresh"}`,
+                  attempt,
+                  delayMillis: Duration.toMillis(delay),
+                  reason: error.message
+                }))
+            ).pipe(Effect.provide(context))
+          }
+        })).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -125,7 +136,8 @@ export const makeWithEvents = <R>(
         Effect.withSpan("TokenProvider.acquire", {
           captureStackTrace: false,
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
-        })
+        }),
+        Effect.provide(context)
       )
     }
 
@@ -137,9 +149,9 @@ export const makeWithEvents = <R>(
       if (Exit.isSuccess(exit)) {
         const token = exit.value
         const announce = previous === undefined
-          ? SalesforceEvent.TokenAcquired({ provider: name, instanceUrl: token.instanceUrl, expiresAt: token.expiresAt })
+          ? SalesforceEvent.TokenAcquired({ authMethod: name, instanceUrl: token.instanceUrl, expiresAt: token.expiresAt })
           : SalesforceEvent.TokenRefreshed({
-            provider: name,
+            authMethod: name,
             instanceUrl: token.instanceUrl,
             expiresAt: token.expiresAt,
             trigger: trigger === "initial" ? "manual" : trigger
@@ -149,7 +161,7 @@ export const makeWithEvents = <R>(
       const error = Cause.failureOption(exit.cause)
       if (Option.isNone(error)) return Effect.void
       return publish(SalesforceEvent.TokenFailed({
-        provider: name,
+        authMethod: name,
         trigger,
         errorTag: error.value._tag,
         code: error.value._tag === "AuthenticationError" ? Option.some(error.value.code) : Option.none(),

@@ -67,12 +67,12 @@ describe("ClientCredentials against the emulator", () => {
       yield* control.addConnectedApp({ clientId: "3MVG9NoRunAs", clientSecret: "s3cret-no-run-as" })
       const provider = yield* ClientCredentials.make({ clientId: "3MVG9NoRunAs", clientSecret: Redacted.make("s3cret-no-run-as") })
       const error = yield* Effect.flip(provider.get)
-      assert.strictEqual(error.message, "ClientCredentials: [invalid_grant] no client credentials user enabled")
+      assert.match(error.message, /^ClientCredentials: \[invalid_grant\] no client credentials user enabled/)
     }).pipe(Effect.provide(emulatorEnv())))
 
-  it.scoped("with timeout: past expiry, one new grant", () =>
+  it.scoped("with tokenLifetime: past expiry, one new grant", () =>
     Effect.gen(function*() {
-      const provider = yield* ClientCredentials.make({ ...options, timeout: "15 minutes", proactiveRefresh: false })
+      const provider = yield* ClientCredentials.make({ ...options, tokenLifetime: "15 minutes", proactiveRefresh: false })
       const first = yield* provider.get
       assert.strictEqual(
         Option.getOrThrow(first.expiresAt).epochMillis - first.issuedAt.epochMillis,
@@ -85,10 +85,10 @@ describe("ClientCredentials against the emulator", () => {
       assert.strictEqual(yield* grants, 2)
     }).pipe(Effect.provide(emulatorEnv())))
 
-  it.scoped("with timeout and proactive refresh: refreshed ahead, callers never wait", () =>
+  it.scoped("with tokenLifetime and proactive refresh: refreshed ahead, callers never wait", () =>
     Effect.gen(function*() {
       const { waitFor } = yield* recordEvents
-      const provider = yield* ClientCredentials.make({ ...options, timeout: "15 minutes" })
+      const provider = yield* ClientCredentials.make({ ...options, tokenLifetime: "15 minutes" })
       const first = yield* provider.get
       yield* TestClock.adjust("13 minutes")
       const refreshed = yield* waitFor("TokenRefreshed")
@@ -120,7 +120,7 @@ describe("ClientCredentials against the emulator", () => {
       const [request, response, acquired] = all
       assert.strictEqual(request?._tag === "Request" && request.url, `${baseUrl}/services/oauth2/token`)
       assert.strictEqual(response?._tag === "Response" && response.status, 200)
-      assert.strictEqual(acquired?._tag === "TokenAcquired" && acquired.provider, "ClientCredentials")
+      assert.strictEqual(acquired?._tag === "TokenAcquired" && acquired.authMethod, "ClientCredentials")
     }).pipe(Effect.provide(emulatorEnv())))
 
   it.scoped("a 503 is retried; a 429 with Retry-After too", () =>
@@ -192,6 +192,41 @@ describe("ClientCredentials configuration", () => {
       assert.strictEqual(empty.message, "Invalid clientSecret: must not be empty")
       const noId = yield* Effect.flip(ClientCredentials.make({ ...options, clientId: " " }).pipe(Effect.provide(stubEnv(client))))
       assert.strictEqual(noId.message, "Invalid clientId: must not be empty")
+    }))
+
+  it.scoped("a tokenLifetime not longer than the expiry margin is refused, naming both; a bare number gets a hint", () =>
+    Effect.gen(function*() {
+      const { client, requests } = yield* stubClient([{ status: 200, body: "{}" }])
+      const refuse = (extra: Partial<ClientCredentials.Options>) =>
+        Effect.flip(ClientCredentials.make({ ...options, ...extra }).pipe(Effect.provide(stubEnv(client))))
+      // aiosalesforce's timeout=900 is seconds; a bare number here is milliseconds
+      const bare = yield* refuse({ tokenLifetime: 7200 })
+      assert.strictEqual(bare._tag, "InvalidConfigError")
+      assert.strictEqual(
+        bare.message,
+        "Invalid tokenLifetime: 7s 200ms is not longer than expiryMargin (1m): every token would count as expired on arrival; a bare number is milliseconds: did you mean \"7200 seconds\"?"
+      )
+      assert.match((yield* refuse({ tokenLifetime: "30 seconds" })).message, /^Invalid tokenLifetime: 30s is not longer than expiryMargin \(1m\)/)
+      assert.match(
+        (yield* refuse({ tokenLifetime: "1 hour", expiryMargin: "2 hours" })).message,
+        /^Invalid tokenLifetime: 1h is not longer than expiryMargin \(2h\)/
+      )
+      // the plain options of layerConfig reach the layer too
+      const viaConfig = yield* Effect.flip(
+        Layer.build(ClientCredentials.layerConfig({ tokenLifetime: 900 })).pipe(
+          Effect.provide(stubEnv(client)),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
+            ["SALESFORCE_CLIENT_ID", app.clientId],
+            ["SALESFORCE_CLIENT_SECRET", app.clientSecret]
+          ])))
+        )
+      )
+      assert.match(String(viaConfig), /did you mean "900 seconds"\?/)
+      assert.deepStrictEqual(yield* requests, [])
+      // a short lifetime with a shorter margin is fine
+      yield* ClientCredentials.make({ ...options, tokenLifetime: "30 seconds", expiryMargin: "5 seconds" }).pipe(
+        Effect.provide(stubEnv(client))
+      )
     }))
 
   it.scoped("layerConfig reads SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET", () =>
@@ -295,7 +330,7 @@ describe("ClientCredentials with malformed answers (stub transport)", () => {
         body: JSON.stringify({ access_token: "a", instance_url: "https://acme.my.salesforce.com", issued_at: "1700000000000" })
       }])
       const got = yield* Effect.scoped(
-        Effect.flatMap(ClientCredentials.make({ ...options, timeout: "1 hour" }), (p) => p.get).pipe(
+        Effect.flatMap(ClientCredentials.make({ ...options, tokenLifetime: "1 hour" }), (p) => p.get).pipe(
           Effect.provide(stubEnv(client))
         )
       )

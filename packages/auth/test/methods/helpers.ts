@@ -38,19 +38,33 @@ export const emulatorEnv = (
         SalesforceConfig.layer({ baseUrl: baseUrl ?? emulator.baseUrl, apiVersion }))
     ),
     SalesforceEvents.layer(),
-    baseUrl === undefined ? NodeHttpClient.layerUndici : redirected
+    baseUrl === undefined ? NodeHttpClient.layerUndici : redirected(baseUrl)
   ).pipe(Layer.provideMerge(Emulator.layer(options)))
 
-/** undici, with every request's origin replaced by the emulator's: a real host name in config, the emulator on the wire. */
-const redirected = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.gen(function*() {
-    const { baseUrl } = yield* Emulator.Emulator
-    const client = yield* HttpClient.HttpClient
-    return HttpClient.mapRequest(client, (request) =>
-      HttpClientRequest.setUrl(request, request.url.replace(/^https?:\/\/[^/]+/, baseUrl)))
-  })
-).pipe(Layer.provide(NodeHttpClient.layerUndici))
+/**
+ * undici, as if `host` resolved to the emulator: every request's origin is replaced by the
+ * emulator's, and the emulator's own URL in answers (`instance_url`, `serverUrl`) by `host`'s
+ * origin, so the instance is the configured host, as on Salesforce.
+ */
+const redirected = (host: string) =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.gen(function*() {
+      const { baseUrl } = yield* Emulator.Emulator
+      const origin = new URL(host).origin
+      const client = yield* HttpClient.HttpClient
+      return client.pipe(
+        HttpClient.mapRequest((request) => HttpClientRequest.setUrl(request, request.url.replace(/^https?:\/\/[^/]+/, baseUrl))),
+        HttpClient.transformResponse(Effect.flatMap((response) =>
+          Effect.map(response.text, (text) =>
+            HttpClientResponse.fromWeb(
+              response.request,
+              new Response(text.split(baseUrl).join(origin), { status: response.status, headers: response.headers })
+            ))
+        ))
+      )
+    })
+  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** Retries without waiting (tests run on the TestClock). */
 export const noDelayRetries = RetryPolicy.layer({ schedule: Schedule.recurs(3) })

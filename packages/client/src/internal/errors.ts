@@ -4,8 +4,6 @@
  * the edge, plain text).
  * @internal
  */
-import { AuthenticationError } from "@effect-salesforce/auth/AuthError"
-import { parseRetryAfter } from "@effect-salesforce/auth/AuthHttp"
 import * as Predicate from "effect/Predicate"
 import {
   type ApiErrorEntry,
@@ -18,26 +16,27 @@ import {
   RequestLimitExceededError,
   SalesforceApiError,
   type SalesforceError,
-  ServerError
+  ServerError,
+  SessionRejectedError,
+  type SessionRejectedReason
 } from "../SalesforceError.js"
+import { boundedJson, clip } from "./bounded.js"
+import { parseJson } from "./json.js"
+import * as Text from "./text.js"
 
-/** What the pipeline hands to the mapper: a whole response, body read. @internal */
+/** What the pipeline hands to the mapper: a whole response, body read (and scrubbed of the request's secrets). @internal */
 export interface Exchange {
   readonly status: number
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly text: string
   /** `GET /services/data/...` */
   readonly description: string
+  /** The server's `Retry-After`, in milliseconds. */
+  readonly retryAfterMillis?: number | undefined
 }
 
 /** @internal */
-export const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+export { parseJson }
 
 const str = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
 
@@ -46,27 +45,38 @@ const toEntry = (u: unknown): ApiErrorEntry | undefined => {
   const errorCode = str(u.errorCode) ?? str(u.statusCode) ?? str(u.error)
   const message = str(u.message) ?? str(u.error_description)
   if (errorCode === undefined && message === undefined) return undefined
-  const fields = Array.isArray(u.fields) ? u.fields.filter(Predicate.isString) : undefined
+  const fields = Array.isArray(u.fields)
+    ? u.fields.slice(0, maxKept).filter(Predicate.isString).map((field) => clip(field, 256))
+    : undefined
   return {
-    errorCode: errorCode ?? "UNKNOWN_ERROR",
-    message: message ?? errorCode ?? "",
+    errorCode: clip(errorCode ?? "UNKNOWN_ERROR", 256),
+    message: clip(message ?? errorCode ?? "", maxMessage),
     ...(fields === undefined ? {} : { fields })
   }
 }
 
-/** The error entries of a body, `[]` when it has none we can read. @internal */
+/** How many entries (of an error array, of `fields`, of a 300's URLs) an error keeps. @internal */
+export const maxKept = 100
+
+/** How much of one server message an error keeps. @internal */
+export const maxMessage = 2_000
+
+/** The error entries of a body (at most {@link maxKept}), `[]` when it has none we can read. @internal */
 export const errorEntries = (body: unknown): ReadonlyArray<ApiErrorEntry> => {
-  const items = Array.isArray(body) ? body : [body]
+  const items = Array.isArray(body) ? body.slice(0, maxKept) : [body]
   return items.map(toEntry).filter(Predicate.isNotUndefined)
 }
 
-/** A short, readable summary of a body that is not Salesforce's JSON. @internal */
+/**
+ * A short, readable summary of a body that is not Salesforce's JSON: linear in a bounded
+ * prefix of the body (see `text.ts`), whatever the server sent.
+ * @internal
+ */
 export const summarize = (exchange: Exchange): string => {
-  const type = exchange.headers["content-type"] ?? ""
-  let text = exchange.text
-  if (/html/i.test(type) || /^\s*</.test(text)) {
-    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1]
-    text = title ?? text.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, " ").replace(/<[^>]+>/g, " ")
+  const type = (exchange.headers["content-type"] ?? "").slice(0, 200)
+  let text = exchange.text.slice(0, Text.summaryPrefix)
+  if (type.toLowerCase().includes("html") || Text.looksLikeMarkup(text)) {
+    text = Text.htmlTitle(text) ?? Text.markupToText(text)
   }
   text = text.replace(/\s+/g, " ").trim()
   if (text.length > 200) text = `${text.slice(0, 200)}…`
@@ -74,14 +84,18 @@ export const summarize = (exchange: Exchange): string => {
   return text === "" ? `HTTP ${exchange.status} with an empty body${kind}` : `HTTP ${exchange.status}${kind}: ${text}`
 }
 
-/** 401 messages that say a new token cannot help (protocol §5.1). @internal */
-export const unfixable401 = [
-  /not valid for use with the REST API/i,
-  /not attached to Agent/i,
-  /password.*expired/i,
-  /IP.*(restrict|not allowed)/i,
-  /restricted/i
-]
+/**
+ * 401 messages that say a new token cannot help (protocol §5.1): "not valid for use with the
+ * REST API", "not attached to Agent", a password … expired, IP … restricted / not allowed,
+ * "restricted". Read within a bounded prefix, without regular expressions.
+ * @internal
+ */
+export const isUnfixable401Message = (message: string): boolean =>
+  Text.mentions(message, "not valid for use with the rest api") ||
+  Text.mentions(message, "not attached to agent") ||
+  Text.inOrder(message, "password", "expired") ||
+  Text.inOrder(message, "ip", "restrict", "not allowed") ||
+  Text.mentions(message, "restricted")
 
 /**
  * Is this 401 worth a token refresh? Only `INVALID_SESSION_ID` (or a body we cannot read),
@@ -91,29 +105,46 @@ export const unfixable401 = [
 export const isRefreshable401 = (entries: ReadonlyArray<ApiErrorEntry>): boolean => {
   if (entries.length === 0) return true
   const first = entries[0]!
-  return first.errorCode === "INVALID_SESSION_ID" && !unfixable401.some((re) => re.test(first.message))
+  return first.errorCode === "INVALID_SESSION_ID" && !isUnfixable401Message(first.message)
 }
 
+const likelyCauses =
+  "likely causes: the user's profile lacks \"API Enabled\", the session is locked to another IP address, " +
+  "IP restrictions refuse this host, or the token belongs to another org or instance"
+
 /** The failure for a 401 that a refresh did not or cannot fix. @internal */
-export const authenticationError = (exchange: Exchange, entries: ReadonlyArray<ApiErrorEntry>, afterRefresh: boolean) => {
+export const sessionRejected = (
+  exchange: Exchange,
+  entries: ReadonlyArray<ApiErrorEntry>,
+  reason: SessionRejectedReason,
+  cooldownMillis: number
+): SessionRejectedError => {
   const first = entries[0]
   const message = first?.message ?? summarize(exchange)
-  return new AuthenticationError({
-    method: "Salesforce",
-    code: first?.errorCode ?? "INVALID_SESSION_ID",
-    description: afterRefresh
-      ? `${message} (still rejected after a token refresh: ${exchange.description})`
-      : `${message} (a new token cannot fix this: ${exchange.description})`,
-    status: exchange.status
+  const explanation = reason === "Unfixable"
+    ? "a new token cannot fix this"
+    : reason === "AfterRefresh"
+    ? `refused again with a fresh token; ${likelyCauses}; requests with this token now fail at once for ${
+      Math.round(cooldownMillis / 1000)
+    } s`
+    : `a fresh token was refused moments ago; failing at once, without a request or a login, until the cool-down ends; ${likelyCauses}`
+  return new SessionRejectedError({
+    status: exchange.status,
+    errorCode: first?.errorCode ?? "INVALID_SESSION_ID",
+    message: `${message} (${explanation})`,
+    request: exchange.description,
+    fields: first?.fields ?? [],
+    errors: entries,
+    reason
   })
 }
 
 const limitKind = (status: number, message: string): LimitKind =>
   status === 429
     ? "RateLimited"
-    : /TotalRequests/i.test(message)
+    : Text.mentions(message, "totalrequests")
     ? "Daily"
-    : /ConcurrentPerOrgLongTxn|Concurrent/i.test(message)
+    : Text.mentions(message, "concurrent")
     ? "Concurrent"
     : "Other"
 
@@ -148,7 +179,7 @@ export const fromExchange = (exchange: Exchange): SalesforceError => {
   const body = parseJson(exchange.text)
   const entries = errorEntries(body)
   const first = entries[0]
-  const retryAfter = parseRetryAfter(exchange.headers["retry-after"])
+  const retryAfter = exchange.retryAfterMillis
   const common = {
     status,
     errorCode: first?.errorCode ?? `HTTP_${status}`,
@@ -159,7 +190,7 @@ export const fromExchange = (exchange: Exchange): SalesforceError => {
     ...(retryAfter === undefined ? {} : { retryAfterMillis: retryAfter })
   }
   if (status === 300) {
-    const urls = Array.isArray(body) ? body.filter(Predicate.isString) : []
+    const urls = Array.isArray(body) ? body.slice(0, maxKept).filter(Predicate.isString).map((url) => clip(url, 2_000)) : []
     return new MoreThanOneRecordError({
       ...common,
       errorCode: "MULTIPLE_CHOICES",
@@ -172,7 +203,8 @@ export const fromExchange = (exchange: Exchange): SalesforceError => {
   }
   if (common.errorCode === "DUPLICATES_DETECTED") {
     const raw = Array.isArray(body) ? body[0] : body
-    const duplicateResult = Predicate.isRecord(raw) ? raw.duplicateResult : undefined
+    // kept on the error: a bounded copy, so printing the error never throws
+    const duplicateResult = Predicate.isRecord(raw) ? boundedJson(raw.duplicateResult) : undefined
     const rule = Predicate.isRecord(duplicateResult) ? str(duplicateResult.duplicateRule) : undefined
     return new DuplicatesDetectedError({
       ...common,

@@ -5,8 +5,8 @@
  * @internal
  */
 import type * as AccessToken from "@effect-salesforce/auth/AccessToken"
-import { withoutRedirects } from "@effect-salesforce/auth/AuthHttp"
 import { isAuthError } from "@effect-salesforce/auth/AuthError"
+import * as HttpExchange from "@effect-salesforce/auth/HttpExchange"
 import * as RetryPolicy from "@effect-salesforce/auth/RetryPolicy"
 import { SalesforceEvent } from "@effect-salesforce/auth/SalesforceEvent"
 import type { SalesforceEvents } from "@effect-salesforce/auth/SalesforceEvents"
@@ -14,14 +14,22 @@ import type { TokenProvider } from "@effect-salesforce/auth/TokenProvider"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import type { Salesforce } from "../Salesforce.js"
-import { ConnectionError, InvalidRequestError, ServerError } from "../SalesforceError.js"
+import {
+  ConnectionError,
+  InvalidRequestError,
+  ResponseTooLargeError,
+  ServerError,
+  type SessionRejectedError
+} from "../SalesforceError.js"
+import { headersProblem } from "./headers.js"
 import { BufferedResponse } from "./response.js"
-import { authenticationError, errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson } from "./errors.js"
+import { errorEntries, type Exchange, fromExchange, isRefreshable401, parseJson, sessionRejected } from "./errors.js"
 
 /** What the pipeline is built from. @internal */
 export interface Deps {
@@ -32,8 +40,12 @@ export interface Deps {
   /** Runs an effect under the client's concurrency limit. */
   readonly withPermit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly clientName: string
-  readonly policy: RetryPolicy.Policy
-  readonly timeout: Duration.Duration
+  /** The client's own policy, if it was given one; else the `RetryPolicy` in context when each call runs. */
+  readonly policy: RetryPolicy.Policy | undefined
+  readonly requestTimeout: Duration.Duration
+  readonly maxResponseBytes: number
+  /** How long a session refused even after a refresh is remembered. */
+  readonly rejectedSessionCooldown: Duration.Duration
 }
 
 /** @internal */
@@ -75,30 +87,6 @@ export const parseApiUsage = (header: string | undefined): { used: number; limit
   return match === null ? undefined : { used: Number(match[1]), limit: Number(match[2]) }
 }
 
-const notSentCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT"
-])
-
-/** The first `code` along an error's cause chain (undici nests them). */
-const errorCode = (cause: unknown, depth = 0): string | undefined => {
-  if (depth > 5 || typeof cause !== "object" || cause === null) return undefined
-  const c = cause as { code?: unknown; cause?: unknown; errors?: unknown }
-  if (typeof c.code === "string") return c.code
-  if (Array.isArray(c.errors)) {
-    for (const e of c.errors) {
-      const code = errorCode(e, depth + 1)
-      if (code !== undefined) return code
-    }
-  }
-  return errorCode(c.cause, depth + 1)
-}
-
-
 const isSuccess = (status: number) => (status >= 200 && status < 300) || status === 304
 
 /** Can a request that failed this way be sent again without risking a duplicate? */
@@ -111,9 +99,44 @@ interface Prepared {
   readonly description: string
 }
 
+/** The client's error for an exchange that produced no answer. */
+const fromExchangeError = (
+  error: HttpExchange.ExchangeError,
+  maxResponseBytes: number
+): ConnectionError | InvalidRequestError | ResponseTooLargeError => {
+  switch (error.reason) {
+    case "InvalidRequest":
+      return new InvalidRequestError({ request: error.request, detail: error.detail })
+    case "TooLarge":
+      return new ResponseTooLargeError({
+        request: error.request,
+        maxResponseBytes,
+        ...(error.status === undefined ? {} : { status: error.status })
+      })
+    default:
+      return new ConnectionError({ reason: error.reason, request: error.request, detail: error.detail, sent: error.sent })
+  }
+}
+
+const sameToken = (a: AccessToken.AccessToken, b: AccessToken.AccessToken): boolean =>
+  a === b || Redacted.value(a.value) === Redacted.value(b.value)
+
 /** @internal */
 export const make = (deps: Deps): Execute => {
   const { client, events, tokens, withPermit } = deps
+  const cooldownMillis = Duration.toMillis(deps.rejectedSessionCooldown)
+  /**
+   * A token that the instance refused even fresh from the token endpoint, until when: requests
+   * that would send it fail at once (no request, no login). One plain variable: it is only ever
+   * replaced whole.
+   */
+  let rejected:
+    | {
+      readonly token: AccessToken.AccessToken
+      readonly until: number
+      readonly error: (request: string) => SessionRejectedError
+    }
+    | undefined
 
   const prepare = (
     request: HttpClientRequest.HttpClientRequest,
@@ -133,56 +156,23 @@ export const make = (deps: Deps): Execute => {
     if (prepared.headers["sforce-call-options"] === undefined) {
       prepared = HttpClientRequest.setHeader(prepared, "Sforce-Call-Options", `client=${deps.clientName}`)
     }
+    const badHeader = headersProblem(prepared.headers)
+    if (badHeader !== undefined) return Effect.fail(new InvalidRequestError({ request: describeRaw(request), detail: badHeader }))
     return Effect.succeed({ request: prepared, url, description: `${request.method} ${url.pathname}` })
   }
 
-  const sendOnce = (prepared: Prepared, token: AccessToken.AccessToken, timeout: Duration.Duration) =>
-    withPermit(Effect.gen(function*() {
+  /** One send, body read, through the shared exchange (bounded, scrubbed of the token). */
+  const sendOnce = (prepared: Prepared, token: AccessToken.AccessToken, timeout: Duration.Duration, maxBytes: number) =>
+    Effect.gen(function*() {
       const { description, request } = prepared
       const url = `${prepared.url.origin}${prepared.url.pathname}`
       yield* events.publish(SalesforceEvent.Request({ source: "client", method: request.method, url }))
       const started = yield* Clock.currentTimeMillis
-      const [response, text] = yield* client.execute(HttpClientRequest.bearerToken(request, token.value)).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
-        Effect.catchTags({
-          RequestError: (e) =>
-            e.reason === "Transport"
-              ? Effect.fail(
-                new ConnectionError({
-                  reason: "Connection",
-                  request: description,
-                  detail: `connection failed${connectionDetail(e.cause)}`,
-                  sent: !notSentCodes.has(errorCode(e.cause) ?? "")
-                })
-              )
-              : Effect.fail(
-                new InvalidRequestError({
-                  request: description,
-                  detail: e.reason === "Encode" ? "the request body could not be encoded" : "invalid URL"
-                })
-              ),
-          ResponseError: (e) =>
-            Effect.fail(
-              new ConnectionError({
-                reason: "Connection",
-                request: description,
-                detail: `the response could not be read (${e.reason}${connectionDetail(e.cause)})`,
-                sent: true
-              })
-            )
-        }),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new ConnectionError({
-              reason: "Timeout",
-              request: description,
-              detail: `no complete response within ${Duration.format(timeout)}`,
-              sent: true
-            })
-        }),
-        withoutRedirects
-      )
+      const response = yield* HttpExchange.send(client, HttpClientRequest.bearerToken(request, token.value), {
+        maxBytes,
+        timeout,
+        description
+      }).pipe(Effect.mapError((error) => fromExchangeError(error, maxBytes)))
       const finished = yield* Clock.currentTimeMillis
       yield* events.publish(SalesforceEvent.Response({
         source: "client",
@@ -194,42 +184,86 @@ export const make = (deps: Deps): Execute => {
       yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
       const usage = parseApiUsage(response.headers["sforce-limit-info"])
       if (usage !== undefined) yield* events.publish(SalesforceEvent.ApiUsage(usage))
-      return { exchange: { status: response.status, headers: response.headers, text, description }, headers: response.headers }
+      const exchange: Exchange = {
+        status: response.status,
+        headers: response.headers,
+        text: response.body,
+        description,
+        retryAfterMillis: response.retryAfterMillis
+      }
+      return { exchange, headers: response.headers }
+    })
+
+  /**
+   * Under the concurrency permit: read the token (so a request that waited for its permit sends
+   * the token current when it goes, not the one current when it queued), then send.
+   */
+  const sendWithToken = (
+    request: HttpClientRequest.HttpClientRequest,
+    options: Salesforce.RequestOptions,
+    timeout: Duration.Duration,
+    maxBytes: number
+  ) =>
+    withPermit(Effect.gen(function*() {
+      const token = yield* tokens.get
+      const cooling = rejected
+      if (cooling !== undefined && sameToken(cooling.token, token)) {
+        if ((yield* Clock.currentTimeMillis) < cooling.until) return yield* Effect.fail(cooling.error(describeRaw(request)))
+        rejected = undefined
+      }
+      const prepared = yield* prepare(request, token, options)
+      const { exchange, headers } = yield* sendOnce(prepared, token, timeout, maxBytes)
+      return { token, prepared, exchange, headers }
     }))
 
   const toResponse = (prepared: Prepared, exchange: Exchange, headers: Headers.Headers) =>
     new BufferedResponse(prepared.request, exchange.status, headers, exchange.text)
 
   return (request, options = {}) => {
-    const policy = options.retryPolicy ?? deps.policy
-    const timeout = options.timeout === undefined ? deps.timeout : Duration.decode(options.timeout)
+    const timeout = options.requestTimeout === undefined ? deps.requestTimeout : Duration.decode(options.requestTimeout)
+    const maxBytes = options.maxResponseBytes ?? deps.maxResponseBytes
     const idempotent = request.method !== "POST" && request.method !== "PATCH"
     const resendAny = idempotent || options.allowResend === true
-    const effective: RetryPolicy.Policy = {
-      ...policy,
-      // the token provider retries its own transient faults; an ambiguous failure of a
-      // non-idempotent request is not resent unless the caller opted in
-      isTransient: (error) => !isAuthError(error) && policy.isTransient(error) && (resendAny || safeToResend(error))
-    }
     const operation = describeRaw(request)
-    return Effect.suspend(() => {
+    const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, Salesforce.Error> = Effect.suspend(() => {
       let refreshed = false
-      const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, Salesforce.Error> = Effect.gen(function*() {
-        let token = yield* tokens.get
+      return Effect.gen(function*() {
         while (true) {
-          const prepared = yield* prepare(request, token, options)
-          const { exchange, headers } = yield* sendOnce(prepared, token, timeout)
+          const { exchange, headers, prepared, token } = yield* sendWithToken(request, options, timeout, maxBytes)
           if (isSuccess(exchange.status)) return toResponse(prepared, exchange, headers)
           if (exchange.status !== 401) return yield* Effect.fail(fromExchange(exchange))
           const entries = errorEntries(parseJson(exchange.text))
-          if (!isRefreshable401(entries) || refreshed) {
-            return yield* Effect.fail(authenticationError(exchange, entries, refreshed))
+          if (!isRefreshable401(entries)) {
+            return yield* Effect.fail(sessionRejected(exchange, entries, "Unfixable", cooldownMillis))
+          }
+          if (refreshed) {
+            // a fresh token was refused too: remember it, so the next requests neither send it nor log in again
+            const error = sessionRejected(exchange, entries, "AfterRefresh", cooldownMillis)
+            if (cooldownMillis > 0) {
+              rejected = {
+                token,
+                until: (yield* Clock.currentTimeMillis) + cooldownMillis,
+                error: (description) =>
+                  sessionRejected({ ...exchange, description }, entries, "CoolingDown", cooldownMillis)
+              }
+            }
+            return yield* Effect.fail(error)
           }
           // once per logical request: replace exactly the token that was rejected
           refreshed = true
-          token = yield* tokens.refresh(token)
+          yield* tokens.refresh(token)
         }
       })
+    })
+    return Effect.flatMap(RetryPolicy.RetryPolicy, (current) => {
+      // read when the call runs: the call's own option, the client's, or the policy in the caller's context
+      const policy = options.retryPolicy ?? deps.policy ?? current
+      const effective: RetryPolicy.Policy = {
+        ...policy,
+        // the token provider retries its own transient faults; an ambiguous failure of a
+        // non-idempotent request is not resent unless the caller opted in
+        isTransient: (error) => !isAuthError(error) && policy.isTransient(error) && (resendAny || safeToResend(error))
+      }
       return RetryPolicy.retry(attempt, effective, ({ attempt, delay, error }) =>
         events.publish(SalesforceEvent.Retry({
           source: "client",
@@ -246,9 +280,4 @@ export const make = (deps: Deps): Execute => {
       })
     )
   }
-}
-
-const connectionDetail = (cause: unknown): string => {
-  const code = errorCode(cause)
-  return code === undefined ? "" : ` (${code})`
 }

@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { parseJsonOrThrow } from "./json.js"
 
 /** @internal */
 export class BufferedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
@@ -54,7 +55,7 @@ export class BufferedResponse extends Inspectable.Class implements HttpClientRes
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
     return Effect.try({
-      try: () => (this.body === "" ? null : JSON.parse(this.body) as unknown),
+      try: () => (this.body === "" ? null : parseJsonOrThrow(this.body)),
       catch: (cause) => this.decodeError(cause)
     })
   }

@@ -3,7 +3,6 @@
  * limits.
  * @internal
  */
-import { MalformedResponseError } from "@effect-salesforce/auth/AuthError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
@@ -13,8 +12,8 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { Salesforce } from "../Salesforce.js"
-import { InvalidRequestError } from "../SalesforceError.js"
-import { parseJson } from "./errors.js"
+import { InvalidRequestError, UnexpectedResponseError } from "../SalesforceError.js"
+import { JsonError, parseJsonOrThrow } from "./json.js"
 import type { Execute } from "./pipeline.js"
 
 const describe = (response: HttpClientResponse.HttpClientResponse) => {
@@ -22,17 +21,19 @@ const describe = (response: HttpClientResponse.HttpClientResponse) => {
   return `${response.request.method} ${url.pathname}`
 }
 
-/** The body as JSON; a body that is not JSON is a `MalformedResponseError`. @internal */
-export const readJson = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<unknown, MalformedResponseError> =>
+/** The body as JSON; a body that is not JSON is an `UnexpectedResponseError`. @internal */
+export const readJson = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<unknown, UnexpectedResponseError> =>
   Effect.flatMap(Effect.orDie(response.text), (text) => {
-    const body = text === "" ? undefined : parseJson(text)
-    return body === undefined
-      ? Effect.fail(malformed(response, text === "" ? "an empty body where JSON was expected" : "the body is not JSON"))
-      : Effect.succeed(body)
+    if (text === "") return Effect.fail(malformed(response, "an empty body where JSON was expected"))
+    try {
+      return Effect.succeed(parseJsonOrThrow(text))
+    } catch (error) {
+      return Effect.fail(malformed(response, error instanceof JsonError ? error.message : "the body is not JSON"))
+    }
   })
 
 const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
-  new MalformedResponseError({ method: "Salesforce", request: describe(response), status: response.status, detail })
+  new UnexpectedResponseError({ request: describe(response), status: response.status, detail })
 
 const readRecord = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.flatMap(readJson(response), (body) =>
@@ -52,7 +53,43 @@ const QueryPage = Schema.Struct({
 })
 const decodePage = Schema.decodeUnknownEither(QueryPage)
 
-const seg = encodeURIComponent
+/**
+ * One path segment from a caller's value (a record id, an external-id value, an sObject or
+ * field name), or why it cannot be one: empty, `.` or `..` (which would name another resource:
+ * `get("..")` read the sObject list), a `/`, `\\`, `?` or `#` (another path, a query, a
+ * fragment, or a separator some servers decode), or text `encodeURIComponent` cannot encode (a
+ * lone surrogate). The value is never quoted: an external id can be personal data.
+ * @internal
+ */
+export const pathSegment = (what: string, value: string): { readonly segment: string } | { readonly problem: string } => {
+  if (typeof value !== "string") return { problem: `the ${what} is not a string` }
+  if (value === "") return { problem: `the ${what} is empty` }
+  if (value === "." || value === "..") return { problem: `the ${what} is "${value}", which would name another resource` }
+  const separator = ["/", "\\", "?", "#"].find((c) => value.includes(c))
+  if (separator !== undefined) return { problem: `the ${what} contains "${separator}", which cannot be part of one path segment` }
+  try {
+    return { segment: encodeURIComponent(value) }
+  } catch {
+    return { problem: `the ${what} is not valid text (it holds a lone surrogate)` }
+  }
+}
+
+/**
+ * `sobjects/<segment>/<segment>...` from checked parts, or an `InvalidRequestError` (nothing
+ * is sent). `request` describes the call by its template (`GET /sobjects/{sobject}/{id}`).
+ */
+const sobjectPath = (
+  request: string,
+  parts: ReadonlyArray<readonly [what: string, value: string]>
+): Effect.Effect<string, InvalidRequestError> => {
+  const segments: Array<string> = ["sobjects"]
+  for (const [what, value] of parts) {
+    const checked = pathSegment(what, value)
+    if ("problem" in checked) return Effect.fail(new InvalidRequestError({ request, detail: checked.problem }))
+    segments.push(checked.segment)
+  }
+  return Effect.succeed(segments.join("/"))
+}
 
 const withBody = (request: HttpClientRequest.HttpClientRequest, body: unknown) =>
   HttpClientRequest.bodyJson(request, body).pipe(
@@ -88,43 +125,57 @@ export const makeQuery = (execute: Execute, resource: "query" | "queryAll"): Sal
     )
   }) as Salesforce.QueryFn
 
-/** `sobject(name)`. @internal */
+/** `sobject(name)`. Every path segment is checked before anything is sent. @internal */
 export const makeSObject = (execute: Execute) => (name: string): Salesforce.SObject => {
-  const base = `sobjects/${seg(name)}`
   const span = (op: string) =>
     Effect.withSpan(`Salesforce.sobject.${op}`, { captureStackTrace: false, attributes: { "salesforce.sobject": name } })
+  const sobject = ["sObject name", name] as const
 
   const getByExternalId: Salesforce.SObject["getByExternalId"] = (field, value, options) =>
-    execute(HttpClientRequest.get(`${base}/${seg(field)}/${seg(value)}`), options).pipe(
+    sobjectPath("GET /sobjects/{sobject}/{field}/{value}", [sobject, ["external id field", field], ["external id value", value]]).pipe(
+      Effect.flatMap((path) => execute(HttpClientRequest.get(path), options)),
       Effect.flatMap(readRecord),
       span("getByExternalId")
     )
 
   return {
-    get: (id, fields, options) => {
-      let request = HttpClientRequest.get(`${base}/${seg(id)}`)
-      if (fields !== undefined && fields.length > 0) request = HttpClientRequest.setUrlParam(request, "fields", fields.join(","))
-      return execute(request, options).pipe(Effect.flatMap(readRecord), span("get"))
-    },
+    get: (id, fields, options) =>
+      sobjectPath("GET /sobjects/{sobject}/{id}", [sobject, ["record id", id]]).pipe(
+        Effect.flatMap((path) => {
+          let request = HttpClientRequest.get(path)
+          if (fields !== undefined && fields.length > 0) request = HttpClientRequest.setUrlParam(request, "fields", fields.join(","))
+          return execute(request, options)
+        }),
+        Effect.flatMap(readRecord),
+        span("get")
+      ),
     getByExternalId,
     create: (body, options) =>
-      withBody(HttpClientRequest.post(base), body).pipe(
+      sobjectPath("POST /sobjects/{sobject}", [sobject]).pipe(
+        Effect.flatMap((path) => withBody(HttpClientRequest.post(path), body)),
         Effect.flatMap((request) => execute(request, options)),
         Effect.flatMap(readId),
         Effect.map((id) => ({ id })),
         span("create")
       ),
     update: (id, body, options) =>
-      withBody(HttpClientRequest.patch(`${base}/${seg(id)}`), body).pipe(
+      sobjectPath("PATCH /sobjects/{sobject}/{id}", [sobject, ["record id", id]]).pipe(
+        Effect.flatMap((path) => withBody(HttpClientRequest.patch(path), body)),
         Effect.flatMap((request) => execute(request, options)),
         Effect.asVoid,
         span("update")
       ),
-    delete: (id, options) => execute(HttpClientRequest.del(`${base}/${seg(id)}`), options).pipe(Effect.asVoid, span("delete")),
+    delete: (id, options) =>
+      sobjectPath("DELETE /sobjects/{sobject}/{id}", [sobject, ["record id", id]]).pipe(
+        Effect.flatMap((path) => execute(HttpClientRequest.del(path), options)),
+        Effect.asVoid,
+        span("delete")
+      ),
     upsert: (field, value, body, options) => {
       // the external id is in the path; Salesforce refuses it in the body too
       const fields = Object.fromEntries(Object.entries(body).filter(([key]) => key.toLowerCase() !== field.toLowerCase()))
-      return withBody(HttpClientRequest.patch(`${base}/${seg(field)}/${seg(value)}`), fields).pipe(
+      return sobjectPath("PATCH /sobjects/{sobject}/{field}/{value}", [sobject, ["external id field", field], ["external id value", value]]).pipe(
+        Effect.flatMap((path) => withBody(HttpClientRequest.patch(path), fields)),
         Effect.flatMap((request) => execute(request, options)),
         Effect.flatMap((response): Effect.Effect<Salesforce.UpsertResult, Salesforce.Error> => {
           if (response.status === 204) {

@@ -72,6 +72,7 @@ const banner = (baseUrl: string, options: Options): string => {
   for (const app of apps) {
     lines.push(`  connected app client_id ${app.clientId}  client_secret ${app.clientSecret ?? "(none)"}`)
     for (const rt of app.refreshTokens ?? []) if (rt.token !== undefined) lines.push(`    refresh token for ${rt.username}: ${rt.token}`)
+    if ((app.callbackUrls ?? []).length > 0) lines.push(`    callback URLs (web-server flow): ${app.callbackUrls!.join(" ")}`)
   }
   lines.push(`  control API: ${baseUrl}/__emulator/info   (Ctrl-C to stop)`)
   return lines.join("\n") + "\n"

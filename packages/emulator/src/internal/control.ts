@@ -66,6 +66,7 @@ export const makeControl = (state: EmulatorState): Control => {
     records: (sobject) => Effect.sync(() => o.records(sobject)),
     setApiUsage: (used) => Effect.sync(() => o.setApiUsage(used)),
     setSoapLogin: (mode) => Effect.sync(() => void (state.soapLogin = mode)),
+    setAuthorization: (decision) => Effect.sync(() => void (state.authorization = decision)),
     reset: Effect.sync(() => state.reset())
   }
 }
@@ -136,6 +137,13 @@ export const handleControl = (state: EmulatorState, request: EmuRequest): EmuRes
         return ok()
       case "POST /soap-login":
         state.soapLogin = body["mode"] === "disabled" ? "disabled" : "enabled"
+        return ok()
+      case "POST /authorization":
+        state.authorization = body["decision"] === "deny"
+          ? { _tag: "Deny" }
+          : typeof body["username"] === "string"
+          ? { _tag: "Approve", username: body["username"] }
+          : { _tag: "Approve" }
         return ok()
       case "POST /reset":
         state.reset()

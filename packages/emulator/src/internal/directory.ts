@@ -37,9 +37,11 @@ export interface App {
   readonly approvedUsers: ReadonlySet<string> | undefined
   readonly introspectAll: boolean
   readonly rotation: boolean | undefined
+  readonly callbackUrls: ReadonlyArray<string>
+  readonly requireSecretForWebServerFlow: boolean
 }
 
-const allGrants: ReadonlyArray<Grant> = ["client_credentials", "jwt_bearer", "refresh_token", "password"]
+const allGrants: ReadonlyArray<Grant> = ["client_credentials", "jwt_bearer", "refresh_token", "password", "authorization_code"]
 
 /** Outcome of checking a password (with the security token appended). @internal */
 export type PasswordCheck = "ok" | "needsToken" | "bad"
@@ -111,7 +113,9 @@ export class Directory {
       scopes: options.scopes ?? ["api", "id", "refresh_token"],
       approvedUsers: options.approvedUsers && new Set(options.approvedUsers.map((u) => u.toLowerCase())),
       introspectAll: options.introspectAllTokens ?? false,
-      rotation: options.refreshTokenRotation
+      rotation: options.refreshTokenRotation,
+      callbackUrls: options.callbackUrls ?? [],
+      requireSecretForWebServerFlow: options.requireSecretForWebServerFlow ?? false
     }
     this.apps.set(app.clientId, app)
     return app

@@ -1,12 +1,13 @@
 /**
  * `POST /services/oauth2/token`: client credentials, JWT bearer, refresh token (with
- * rotation) and password grants, with Salesforce's success and error JSON.
+ * rotation), password and authorization-code grants, with Salesforce's success and error JSON.
  *
  * @internal
  */
 import * as Crypto from "node:crypto"
 import { type App, checkPassword, type User } from "./directory.js"
 import { basicCredentials, type EmuRequest, type EmuResponse, formBody, header, json, noCache, oauthError } from "./http.js"
+import { exchangeCode } from "./authorize.js"
 import { checkAssertion } from "./jwt.js"
 import type { Session } from "./sessions.js"
 import type { EmulatorState } from "./state.js"
@@ -110,6 +111,27 @@ export const handleToken = (state: EmulatorState, request: EmuRequest): EmuRespo
       })
       succeed(state, grant, undefined)
       return tokenResponse(state, session, app, { refreshToken: use.next?.token, scope: true, signed: true })
+    }
+    case "authorization_code": {
+      if (app === undefined) return unknownClient()
+      return exchangeCode(state, app, form, clientSecret, (code, withRefreshToken) => {
+        const refresh = withRefreshToken
+          ? state.sessions.issueRefreshToken(app, code.user, { scopes: code.scopes })
+          : undefined
+        const session = state.sessions.create({
+          user: code.user,
+          grant,
+          app,
+          scopes: code.scopes,
+          ...(refresh === undefined ? {} : { refreshToken: refresh.token })
+        })
+        succeed(state, grant, code.user)
+        return {
+          response: tokenResponse(state, session, app, { refreshToken: refresh?.token, scope: true, signed: true }),
+          session: session.token,
+          refreshToken: refresh?.token
+        }
+      })
     }
     case JWT_GRANT: {
       const assertion = form.get("assertion")

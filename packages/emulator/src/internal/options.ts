@@ -30,6 +30,7 @@ export interface Defaults {
   readonly loginRateLimit: number
   readonly requestLogLimit: number
   readonly shareSoapSessions: boolean
+  readonly authorizationCodeLifetime: Duration.DurationInput
 }
 
 /** @internal */
@@ -50,8 +51,9 @@ export const defaultOptions: Defaults = {
     clientSecret: "EmulatorDefaultClientSecret",
     certificate: defaultCertificate,
     runAs: "user@example.com",
-    grants: ["client_credentials", "jwt_bearer", "refresh_token", "password"],
+    grants: ["client_credentials", "jwt_bearer", "refresh_token", "password", "authorization_code"],
     scopes: ["api", "id", "refresh_token"],
+    callbackUrls: ["http://localhost:1717/OauthRedirect", "http://127.0.0.1:1717/OauthRedirect"],
     refreshTokens: [{ username: "user@example.com", token: "5Aep861EmulatorDefaultRefreshToken" }]
   }],
   sessionLifetime: "2 hours",
@@ -78,7 +80,8 @@ export const defaultOptions: Defaults = {
   sandbox: false,
   loginRateLimit: 3600,
   requestLogLimit: 1000,
-  shareSoapSessions: false
+  shareSoapSessions: false,
+  authorizationCodeLifetime: "15 minutes"
 }
 
 /** Settings after defaults are applied. @internal */
@@ -105,6 +108,8 @@ export interface Resolved {
   readonly loginRateLimit: number
   readonly requestLogLimit: number
   readonly shareSoapSessions: boolean
+  readonly authorizationCodeLifetimeMs: number
+  readonly authorizeAs: string | undefined
 }
 
 const version = (text: string, name: string): number => {
@@ -155,7 +160,11 @@ export const resolve = (options: Options): Resolved => {
     sandbox: options.sandbox ?? defaultOptions.sandbox,
     loginRateLimit: options.loginRateLimit ?? defaultOptions.loginRateLimit,
     requestLogLimit: options.requestLogLimit ?? defaultOptions.requestLogLimit,
-    shareSoapSessions: options.shareSoapSessions ?? defaultOptions.shareSoapSessions
+    shareSoapSessions: options.shareSoapSessions ?? defaultOptions.shareSoapSessions,
+    authorizationCodeLifetimeMs: Duration.toMillis(
+      Duration.decode(options.authorizationCodeLifetime ?? defaultOptions.authorizationCodeLifetime)
+    ),
+    authorizeAs: options.authorizeAs
   }
 }
 

@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { ERROR_PAGE, handleAuthorize, handleErrorPage } from "./authorize.js"
 import { type EmuRequest, type EmuResponse, json, notFound } from "./http.js"
 import { handleIdentity, handleIntrospect, handleRevoke, handleUserInfo } from "./identity.js"
 import { handleToken } from "./oauth.js"
@@ -24,6 +25,10 @@ export const route = (state: EmulatorState, request: EmuRequest): EmuResponse =>
   switch (path) {
     case "/services/oauth2/token":
       return handleToken(state, request)
+    case "/services/oauth2/authorize":
+      return handleAuthorize(state, request)
+    case ERROR_PAGE:
+      return handleErrorPage(request)
     case "/services/oauth2/introspect":
       return handleIntrospect(state, request)
     case "/services/oauth2/revoke":

@@ -13,7 +13,7 @@ export interface Session {
   readonly token: string
   readonly user: User
   readonly clientId: string | undefined
-  /** `soap`, `password`, `client_credentials`, `jwt_bearer`, `refresh_token`. */
+  /** `soap`, `password`, `client_credentials`, `jwt_bearer`, `refresh_token`, `authorization_code`. */
   readonly grant: string
   readonly scopes: ReadonlyArray<string>
   readonly issuedAt: number
@@ -126,14 +126,18 @@ export class Sessions {
     for (const session of this.sessions.values()) session.revoked = true
   }
 
-  issueRefreshToken(app: App, user: User, options: { token?: string | undefined; family?: string } = {}): RefreshToken {
+  issueRefreshToken(
+    app: App,
+    user: User,
+    options: { token?: string | undefined; family?: string; scopes?: ReadonlyArray<string> } = {}
+  ): RefreshToken {
     const token = options.token ?? newRefreshToken()
     const record: RefreshToken = {
       token,
       clientId: app.clientId,
       user,
       family: options.family ?? token,
-      scopes: app.scopes,
+      scopes: options.scopes ?? app.scopes,
       status: "active"
     }
     this.refreshTokens.set(token, record)
@@ -154,7 +158,7 @@ export class Sessions {
     if (record.status === "revoked") return { _tag: "Invalid" }
     if (!rotation) return { _tag: "Ok", token: record, next: undefined }
     record.status = "rotated"
-    const next = this.issueRefreshToken(app, record.user, { family: record.family })
+    const next = this.issueRefreshToken(app, record.user, { family: record.family, scopes: record.scopes })
     return { _tag: "Ok", token: record, next }
   }
 

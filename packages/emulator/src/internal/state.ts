@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import type { ConnectedAppOptions, UserOptions } from "../Emulator.js"
+import type { AuthorizationDecision, ConnectedAppOptions, UserOptions } from "../Emulator.js"
+import type { IssuedCode } from "./authorize.js"
 import { type App, Directory, type User } from "./directory.js"
 import { Faults } from "./faults.js"
 import { makeIdGenerator } from "./ids.js"
@@ -33,6 +34,10 @@ export class EmulatorState {
   readonly metrics: Metrics
   readonly faults = new Faults()
   readonly cursors = new Map<string, Cursor>()
+  /** Authorization codes issued by `/services/oauth2/authorize`. */
+  readonly codes = new Map<string, IssuedCode>()
+  /** What the emulated user does on the consent page. */
+  authorization: AuthorizationDecision = { _tag: "Approve" }
   directory!: Directory
   sessions!: Sessions
   store!: Store
@@ -51,6 +56,8 @@ export class EmulatorState {
     this.clockOffset = 0
     this.soapLogin = this.options.soapLogin
     this.cursors.clear()
+    this.codes.clear()
+    this.authorization = { _tag: "Approve" }
     this.directory = new Directory(this.ids)
     this.sessions = new Sessions({
       lifetimeMs: this.options.sessionLifetimeMs,
