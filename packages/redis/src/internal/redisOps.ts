@@ -5,6 +5,7 @@
  * forever); the scripts are in `scripts.ts`.
  * @internal
  */
+import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -12,13 +13,10 @@ import type { Redis } from "ioredis"
 import * as Scripts from "./scripts.js"
 
 /** A failure to talk to Redis (down, timed out, refused a command). @internal */
-export class StoreUnavailable extends Error {
-  readonly _tag = "StoreUnavailable"
-  constructor(readonly operation: string, readonly detail: string) {
-    super(`Redis ${operation} failed: ${detail}`)
-    this.name = "StoreUnavailable"
-  }
-}
+export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
+  readonly operation: string
+  readonly detail: string
+}> {}
 
 /** The three Redis keys of one entry, in one hash slot (so scripts work on Redis Cluster). @internal */
 export interface Keys {
@@ -62,11 +60,11 @@ export const make = (redis: Redis, k: Keys, commandTimeout: Duration.Duration): 
   const run = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
     Effect.tryPromise({
       try: f,
-      catch: (error) => new StoreUnavailable(operation, error instanceof Error ? error.message : String(error))
+      catch: (error) => new StoreUnavailable({ operation, detail: error instanceof Error ? error.message : String(error) })
     }).pipe(
       Effect.timeoutFail({
         duration: commandTimeout,
-        onTimeout: () => new StoreUnavailable(operation, `no answer in ${Duration.format(commandTimeout)}`)
+        onTimeout: () => new StoreUnavailable({ operation, detail: `no answer in ${Duration.format(commandTimeout)}` })
       })
     )
   const ms = (d: Duration.Duration) => String(Math.max(1, Math.ceil(Duration.toMillis(d))))
