@@ -147,14 +147,46 @@ export class InvalidConfigError extends Schema.TaggedError<InvalidConfigError>(
 }
 
 /**
+ * A shared `TokenStore` (`@effect-salesforce/redis`) could not be used: unreachable, timed out,
+ * or (fail-closed) a refresh token that Salesforce had just rotated could not be saved, so no
+ * process may refresh with the dead one. `operation` says which step failed.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>(
+  "@effect-salesforce/auth/TokenStoreError"
+)("TokenStoreError", {
+  method: Schema.String,
+  /** `read`, `lock`, `renew`, `write`, `rotate`... */
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  /** @since 0.2.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** The store's own retries and lease already ran; the provider does not retry on top. */
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `${this.method}: token store ${this.operation} failed: ${this.detail}`
+  }
+}
+
+/**
  * What a `TokenProvider` can fail with.
  *
  * @since 0.1.0
  * @category errors
  */
-export type AuthError = AuthenticationError | TransportError | MalformedResponseError
+export type AuthError = AuthenticationError | TransportError | MalformedResponseError | TokenStoreError
 
-const authErrorTags: ReadonlySet<unknown> = new Set(["AuthenticationError", "TransportError", "MalformedResponseError"])
+const authErrorTags: ReadonlySet<unknown> = new Set([
+  "AuthenticationError",
+  "TransportError",
+  "MalformedResponseError",
+  "TokenStoreError"
+])
 
 /**
  * Is this one of the errors a `TokenProvider` fails with ({@link AuthError})? Exactly those:

@@ -139,7 +139,9 @@ export const make: method.Make<Options> = (options) =>
       return oauth.grant(response, yield* lifetime(response))
     })
 
-    return yield* method.provider(name, acquire, options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: clientId }
+    })
   })
 
 const layers = method.layers(make, credentials)

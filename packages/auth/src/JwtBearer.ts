@@ -179,7 +179,9 @@ const makeImpl: method.Make<Options> = (options) =>
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* method.provider(name, acquire, options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${username}` }
+    })
   })
 
 /**

@@ -39,6 +39,7 @@ import type * as AccessToken from "./AccessToken.js"
 import * as AuthHttp from "./AuthHttp.js"
 import * as method from "./internal/method.js"
 import * as oauth from "./internal/oauth.js"
+import type * as TokenStore from "./TokenStore.js"
 import type * as TokenProvider from "./TokenProvider.js"
 import { SalesforceConfig } from "./SalesforceConfig.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
@@ -84,6 +85,12 @@ export interface Options extends method.CommonOptions {
    * one extra call per token). Used only without `tokenLifetime`. Default `false`.
    */
   readonly introspect?: boolean | undefined
+  /**
+   * With a shared `TokenStore` (`@effect-salesforce/redis`) that cannot be reached: `"fail"`
+   * (default: an uncoordinated refresh with rotation on revokes the whole token family) or
+   * `"local"` (refresh in this process alone).
+   */
+  readonly whenStoreUnavailable?: TokenStore.TokenStore.WhenUnavailable | undefined
 }
 
 /** What {@link layerConfig} reads by default: the credentials, each overridable with a `Config`. */
@@ -116,13 +123,12 @@ export const make: method.Make<Options> = (options) =>
     const clientSecret = options.clientSecret === undefined
       ? undefined
       : yield* method.requireSecret("clientSecret", options.clientSecret)
-    const current = yield* Ref.make(yield* method.requireSecret("refreshToken", options.refreshToken))
+    const configured = yield* method.requireSecret("refreshToken", options.refreshToken)
     const tokenLifetime = yield* method.tokenLifetime(options)
     const http = yield* AuthHttp.make({ requestTimeout: options.requestTimeout })
 
     const rotate = (next: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
-        yield* Ref.set(current, next)
         yield* events.publish(SalesforceEvent.RefreshTokenRotated({ authMethod: name, refreshToken: next }))
         if (options.onRotate !== undefined) {
           yield* Effect.suspend(() => options.onRotate!(next)).pipe(
@@ -144,7 +150,8 @@ export const make: method.Make<Options> = (options) =>
 
     const initial = yield* Ref.make(options.accessToken)
 
-    const acquire = Effect.gen(function*() {
+    // the TokenStore keeps the latest refresh token (shared by every process with a shared store)
+    const acquire = (stored: TokenStore.TokenStore.Stored) => Effect.gen(function*() {
       const seed = yield* Ref.getAndSet(initial, undefined)
       if (seed !== undefined) {
         return {
@@ -155,20 +162,32 @@ export const make: method.Make<Options> = (options) =>
           expiresIn: Option.isNone(seed.expiresAt) ? tokenLifetime : undefined
         } satisfies TokenProvider.TokenProvider.Grant
       }
-      const used = yield* Ref.get(current)
+      const used = stored.refreshToken ?? configured
       const response = yield* oauth.requestToken(http, {
         method: name,
         baseUrl: config.baseUrl,
         params: { grant_type: "refresh_token", refresh_token: used, client_id: clientId, client_secret: clientSecret }
       })
-      // rotation: the used token is dead now; keep the new one before anything else can fail
-      if (response.refresh_token !== undefined && Redacted.value(response.refresh_token) !== Redacted.value(used)) {
-        yield* Effect.uninterruptible(rotate(response.refresh_token))
-      }
-      return oauth.grant(response, yield* lifetime(response))
+      // rotation: the used token is dead now; the provider stores the new one before anything
+      // else can fail, and an expiry that cannot be learned (introspection down) must not throw
+      // the new pair away: the token is then used until it is rejected
+      const rotated = response.refresh_token !== undefined &&
+          Redacted.value(response.refresh_token) !== Redacted.value(used)
+        ? response.refresh_token
+        : undefined
+      if (rotated !== undefined) yield* Effect.uninterruptible(rotate(rotated))
+      const expiresIn = rotated === undefined
+        ? yield* lifetime(response)
+        : yield* Effect.orElseSucceed(lifetime(response), () => undefined)
+      return { ...oauth.grant(response, expiresIn), refreshToken: rotated }
     })
 
-    return yield* method.provider(name, acquire, options)
+    return yield* method.provider(name, acquire, options, {
+      refreshToken: configured,
+      // processes configured with the same app and refresh token share one entry of a shared store
+      storeKey: { loginHost: config.baseUrl.host, principal: `${clientId}:${method.fingerprint(configured)}` },
+      whenStoreUnavailable: options.whenStoreUnavailable ?? "fail"
+    })
   })
 
 const layers = method.layers(make, credentials)

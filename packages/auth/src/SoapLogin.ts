@@ -198,7 +198,9 @@ export const make: method.Make<Options> = (options) =>
       } satisfies TokenProvider.TokenProvider.Grant
     })
 
-    return yield* method.provider(name, acquire, options)
+    return yield* method.provider(name, acquire, options, {
+      storeKey: { loginHost: config.baseUrl.host, principal: username }
+    })
   })
 
 const layers = method.layers(make, credentials)

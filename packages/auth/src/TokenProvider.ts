@@ -26,6 +26,7 @@ import * as AccessToken from "./AccessToken.js"
 import { AuthenticationError, type AuthError, InvalidConfigError } from "./AuthError.js"
 import * as internalCache from "./internal/tokenCache.js"
 import * as internal from "./internal/tokenProvider.js"
+import type { TokenStore } from "./TokenStore.js"
 import type { SalesforceEvents } from "./SalesforceEvents.js"
 import { checkInstanceUrl } from "./internal/url.js"
 
@@ -75,6 +76,11 @@ export declare namespace TokenProvider {
     readonly expiresAt?: DateTime.Utc | undefined
     /** Or: how long it lives from `issuedAt`. */
     readonly expiresIn?: Duration.DurationInput | undefined
+    /**
+     * A new refresh token the answer carried (rotation): it replaces the one in the
+     * `TokenStore` at once, for this process and, with a shared store, for every process.
+     */
+    readonly refreshToken?: Redacted.Redacted<string> | undefined
   }
 
   /**
@@ -87,8 +93,14 @@ export declare namespace TokenProvider {
      * errors (`method`), such as `"SoapLogin"`. Default `"Custom"`.
      */
     readonly authMethod?: string | undefined
-    /** Acquire a new token from scratch. */
-    readonly acquire: Effect.Effect<Grant, AuthError, R>
+    /**
+     * Acquire a new token from scratch. A method that holds a refresh token gives a function
+     * instead: it is called with what the `TokenStore` holds, so it always uses the latest
+     * refresh token (see {@link Options.refreshToken}).
+     */
+    readonly acquire:
+      | Effect.Effect<Grant, AuthError, R>
+      | ((stored: TokenStore.Stored) => Effect.Effect<Grant, AuthError, R>)
     /** Replace an existing token (given); defaults to `acquire`. */
     readonly refresh?: ((previous: AccessToken.AccessToken) => Effect.Effect<Grant, AuthError, R>) | undefined
     /**
@@ -122,6 +134,20 @@ export declare namespace TokenProvider {
     readonly failureCooldown?: Duration.DurationInput | undefined
     /** Bound on one whole acquisition, retries included. Default 2 minutes. */
     readonly acquireTimeout?: Duration.DurationInput | undefined
+    /**
+     * The refresh token to start from, for methods that hold one. The `TokenStore` keeps the
+     * latest (`Grant.refreshToken`) and hands it to `acquire`; with a shared store it is the one
+     * every process uses, so a rotated refresh token is never sent twice.
+     */
+    readonly refreshToken?: Redacted.Redacted<string> | undefined
+    /**
+     * Which entry of a shared `TokenStore` this provider uses: processes with the same key
+     * share one token. Built-in methods set it (login host, and client id or username); a custom
+     * provider without one keeps its token in memory even when a shared store is provided.
+     */
+    readonly storeKey?: { readonly loginHost: string; readonly principal: string } | undefined
+    /** What to do when a shared store cannot be reached (see `TokenStore.WhenUnavailable`). Default `"local"`. */
+    readonly whenStoreUnavailable?: TokenStore.WhenUnavailable | undefined
   }
 }
 

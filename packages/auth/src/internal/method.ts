@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Crypto from "node:crypto"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -12,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { type AuthError, InvalidConfigError } from "../AuthError.js"
+import { InvalidConfigError } from "../AuthError.js"
 import type { SalesforceConfig } from "../SalesforceConfig.js"
 import type { SalesforceEvents } from "../SalesforceEvents.js"
 import * as TokenProvider from "../TokenProvider.js"
@@ -125,11 +126,12 @@ export const layers = <O, K extends keyof O & string, R>(
   return { layer, layerConfig }
 }
 
-/** A method's provider: `TokenProvider.make` with the method's name and its common options. @internal */
+/** A method's provider: `TokenProvider.make` with the method's name, its common options and its store entry. @internal */
 export const provider = (
   name: string,
-  acquire: Effect.Effect<TokenProvider.TokenProvider.Grant, AuthError>,
-  options: CommonOptions
+  acquire: TokenProvider.TokenProvider.Options["acquire"],
+  options: CommonOptions,
+  store: Pick<TokenProvider.TokenProvider.Options, "storeKey" | "refreshToken" | "whenStoreUnavailable"> = {}
 ): Effect.Effect<TokenProvider.TokenProvider.Service, never, Scope.Scope | SalesforceEvents> =>
   TokenProvider.make({
     authMethod: name,
@@ -137,7 +139,8 @@ export const provider = (
     expiryMargin: options.expiryMargin,
     proactiveRefresh: options.proactiveRefresh,
     failureCooldown: options.failureCooldown,
-    acquireTimeout: options.acquireTimeout
+    acquireTimeout: options.acquireTimeout,
+    ...store
   })
 
 /** An optional secret from configuration: `undefined` when unset. @internal */
@@ -167,3 +170,11 @@ export const requireSecret = (
         detail: Redacted.isRedacted(value) ? "must not be empty" : "must be a Redacted value (Redacted.make(...))"
       })
     )
+
+/**
+ * A short, one-way fingerprint of a secret, for naming things after it (a store key) without
+ * revealing it: the first 16 hex digits of its SHA-256.
+ * @internal
+ */
+export const fingerprint = (secret: Redacted.Redacted<string>): string =>
+  Crypto.createHash("sha256").update(Redacted.value(secret)).digest("hex").slice(0, 16)

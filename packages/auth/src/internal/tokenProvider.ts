@@ -15,6 +15,7 @@ import { SalesforceEvent } from "../SalesforceEvent.js"
 import { SalesforceEvents } from "../SalesforceEvents.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { TokenProvider } from "../TokenProvider.js"
+import * as TokenStore from "../TokenStore.js"
 import * as TokenCache from "./tokenCache.js"
 import { SalesforceConfig } from "../SalesforceConfig.js"
 import { checkInstanceUrl, type InstanceTrust } from "./url.js"
@@ -74,27 +75,65 @@ export const makeWithEvents = <R>(
         return AccessToken.make({ value: grant.accessToken, instanceUrl, issuedAt, expiresAt })
       })
 
+    const store = yield* TokenStore.TokenStore
+    const slot = yield* (options.storeKey === undefined ? TokenStore.memory : store).slot(
+      { loginHost: options.storeKey?.loginHost ?? "", method: name, principal: options.storeKey?.principal ?? "" },
+      { refreshToken: options.refreshToken, whenUnavailable: options.whenStoreUnavailable ?? "local" }
+    )
+    const acquire = options.acquire
+    const cooldownMillis = Duration.toMillis(options.failureCooldown ?? Duration.minutes(5))
+    const isDefinite = (error: AuthError) => error instanceof AuthenticationError
+    const usable = (token: AccessToken.AccessToken, now: number) => now < TokenCache.usableUntil(token, marginMillis)
+
     const run = (trigger: TokenCache.Trigger, previous: AccessToken.AccessToken | undefined) => {
-      const attempt = previous !== undefined && options.refresh !== undefined
-        ? options.refresh(previous)
-        : options.acquire
+      const attempt = (stored: TokenStore.TokenStore.Stored) =>
+        previous !== undefined && options.refresh !== undefined
+          ? options.refresh(previous)
+          : Effect.isEffect(acquire)
+          ? acquire
+          : acquire(stored)
+      // a rotated refresh token is kept before anything else can fail: the one just used is dead
+      const once = (stored: TokenStore.TokenStore.Stored) =>
+        Effect.flatMap(attempt(stored), (grant) =>
+          grant.refreshToken === undefined
+            ? toToken(grant)
+            : Effect.zipRight(Effect.uninterruptible(stored.rotate(grant.refreshToken)), toToken(grant)))
+      // a retry after a rotation must use the new refresh token, not the one first read
+      const tracking = (stored: TokenStore.TokenStore.Stored): TokenStore.TokenStore.Stored => {
+        let latest = stored.refreshToken
+        return {
+          get refreshToken() {
+            return latest
+          },
+          rotate: (next) => Effect.tap(stored.rotate(next), () => Effect.sync(() => (latest = next)))
+        }
+      }
       // the policy is read when the acquisition runs, in the fiber of the caller that started it
       // (it inherits the caller's context), so `Effect.provideService(RetryPolicy, ...)` around a
       // `get` changes that acquisition; else the policy the provider was built under.
       // `context` below only supplies what `acquire` needs
       return Effect.flatMap(RetryPolicy.providedOr(builtWith), (policy) =>
-        RetryPolicy.retry(
-        Effect.flatMap(attempt, toToken),
-        policy,
-        ({ attempt, delay, error }) =>
-          publish(SalesforceEvent.Retry({
-            source: "auth",
-            operation: `${name} token ${trigger === "initial" ? "acquisition" : "refresh"}`,
-            attempt,
-            delayMillis: Duration.toMillis(delay),
-            reason: error.message
-          }))
-      ).pipe(
+        slot.acquire({
+          previous,
+          usable,
+          cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
+          revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
+          run: (stored) => {
+            const tracked = tracking(stored)
+            return RetryPolicy.retry(
+              Effect.suspend(() => once(tracked)),
+              policy,
+              ({ attempt, delay, error }) =>
+                publish(SalesforceEvent.Retry({
+                  source: "auth",
+                  operation: `${name} token ${trigger === "initial" ? "acquisition" : "refresh"}`,
+                  attempt,
+                  delayMillis: Duration.toMillis(delay),
+                  reason: error.message
+                }))
+            ).pipe(Effect.provide(context))
+          }
+        })).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -110,7 +149,7 @@ export const makeWithEvents = <R>(
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
         }),
         Effect.provide(context)
-      ))
+      )
     }
 
     const settled = (
@@ -145,8 +184,8 @@ export const makeWithEvents = <R>(
       run,
       settled,
       marginMillis,
-      cooldownMillis: Duration.toMillis(options.failureCooldown ?? Duration.minutes(5)),
-      isDefinite: (error) => error instanceof AuthenticationError,
+      cooldownMillis,
+      isDefinite,
       proactive: proactive === false ? undefined : { aheadMillis },
       retrySchedule: proactiveOptions.schedule ?? defaultProactiveSchedule,
       scope
