@@ -90,8 +90,11 @@ describe("ClientCredentials against the emulator", () => {
       const { waitFor } = yield* recordEvents
       const provider = yield* ClientCredentials.make({ ...options, tokenLifetime: "15 minutes" })
       const first = yield* provider.get
-      yield* TestClock.adjust("13 minutes")
+      // to the refresh point (5 minutes ahead of the 14-minute usable life) and no further while the
+      // refresh is on the wire: moving the TestClock past its request timeout would time it out
+      yield* TestClock.adjust("9 minutes")
       const refreshed = yield* waitFor("TokenRefreshed")
+      yield* TestClock.adjust("4 minutes")
       const event = refreshed.find((e) => e._tag === "TokenRefreshed")
       assert.strictEqual(event?._tag === "TokenRefreshed" && event.trigger, "proactive")
       const second = yield* provider.get
