@@ -22,6 +22,7 @@ import { MalformedResponseError, TransportError } from "./AuthError.js"
 import * as HttpExchange from "./HttpExchange.js"
 import { SalesforceEvent } from "./SalesforceEvent.js"
 import { SalesforceEvents } from "./SalesforceEvents.js"
+import { describeUrl } from "./internal/url.js"
 
 /**
  * @since 0.1.0
@@ -161,12 +162,3 @@ export const transientStatus = (
   )
 }
 
-/** Origin and path only: a query string could carry a secret. */
-const describeUrl = (url: string): string => {
-  try {
-    const u = new URL(url)
-    return `${u.origin}${u.pathname}`
-  } catch {
-    return "<invalid URL>"
-  }
-}

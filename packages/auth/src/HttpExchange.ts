@@ -34,6 +34,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { describeUrl } from "./internal/url.js"
 
 /**
  * A response read whole (within the limit).
@@ -408,16 +409,6 @@ const scrubHeaders = (headers: Headers.Headers, scrub: (text: string) => string)
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) out[name] = scrub(value)
   return Headers.fromInput(out)
-}
-
-/** Origin and path only: a query string could carry a secret. */
-const describeUrl = (url: string): string => {
-  try {
-    const u = new URL(url)
-    return `${u.origin}${u.pathname}`
-  } catch {
-    return "<invalid URL>"
-  }
 }
 
 const formatBytes = (bytes: number): string =>

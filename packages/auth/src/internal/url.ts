@@ -121,3 +121,13 @@ export const truncate = (s: string, max = 80): string => (s.length > max ? `${s.
  */
 export const quoteUrl = (s: string, max = 80): string =>
   truncate(s.includes("@") ? s.replace(/^([a-z][a-z0-9+.-]*:?\/*)?.*@/i, "$1<credentials>@") : s, max)
+
+/** Origin and path only, for messages and events: a query string could carry a secret. @internal */
+export const describeUrl = (url: string): string => {
+  try {
+    const u = new URL(url)
+    return `${u.origin}${u.pathname}`
+  } catch {
+    return "<invalid URL>"
+  }
+}
