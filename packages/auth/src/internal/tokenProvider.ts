@@ -133,7 +133,7 @@ export const makeWithEvents = <R>(
                 }))
             ).pipe(Effect.provide(context))
           }
-        })).pipe(
+        }).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -149,7 +149,7 @@ export const makeWithEvents = <R>(
           attributes: { "salesforce.auth.method": name, "salesforce.auth.trigger": trigger }
         }),
         Effect.provide(context)
-      )
+      ))
     }
 
     const settled = (
