@@ -309,6 +309,11 @@ export declare namespace layerWith {
  *
  * @example
  * ```ts
+ * import { ClientCredentials } from "@effect-salesforce/auth"
+ * import { Salesforce } from "@effect-salesforce/client"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
  * const SalesforceLive = Salesforce.layerWith(ClientCredentials.layerConfig()).pipe(
  *   Layer.provide(NodeHttpClient.layerUndici)
  * )
@@ -344,6 +349,10 @@ export const layerWith = <E, R>(
  *
  * @example
  * ```ts
+ * import { Salesforce } from "@effect-salesforce/client"
+ * import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
  * const SalesforceLive = Salesforce.layerConfig().pipe(
  *   Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer))
  * )
