@@ -70,6 +70,11 @@ export declare namespace TokenStore {
     readonly previous: AccessToken | undefined
     /** Can this token be handed out at `now` (epoch millis)? The provider's expiry margin applies. */
     readonly usable: (token: AccessToken, now: number) => boolean
+    /**
+     * Checks a token read back from a shared store before it is handed out (where it may be sent:
+     * the provider's trusted instance hosts), as a fresh grant is checked.
+     */
+    readonly check: (token: AccessToken) => Effect.Effect<AccessToken, AuthError>
     /** Logs in or refreshes, with what the store holds. */
     readonly run: (stored: Stored) => Effect.Effect<AccessToken, AuthError>
     /** How long a failure is remembered for every process (millis; 0: not remembered). */

@@ -153,6 +153,26 @@ describe("RedisTokenStore (real redis-server, emulator over HTTP)", () => {
       assert.strictEqual(yield* grants("client_credentials"), 2)
     }).pipe(Effect.provide(env())))
 
+  it.scopedLive("a token read back from the store goes only to a trusted instance: a planted evil host is refused", () =>
+    Effect.gen(function*() {
+      const prefix = freshPrefix()
+      const make = ClientCredentials.make({ clientId: app.clientId, clientSecret: Redacted.make(app.clientSecret) })
+      const first = yield* processWith({ prefix }, make)
+      yield* first.get
+      const redis = yield* Effect.acquireRelease(
+        Effect.sync(() => new Redis(inject("redisUrl"))),
+        (r) => Effect.promise(() => r.quit())
+      )
+      const [entryKey] = yield* Effect.promise(() => redis.keys(`${prefix}*:entry`))
+      const data = JSON.parse((yield* Effect.promise(() => redis.hget(entryKey!, "data")))!)
+      data.t.u = "https://evil.example"
+      yield* Effect.promise(() => redis.hset(entryKey!, "data", JSON.stringify(data)))
+      const second = yield* processWith({ prefix }, make)
+      const error = yield* Effect.flip(second.get)
+      assert.strictEqual(error._tag, "MalformedResponseError")
+      assert.match(error.message, /evil\.example is not a Salesforce host/)
+    }).pipe(Effect.provide(env())))
+
   it.scopedLive("with an encryption key, nothing in Redis holds a token in plain text", () =>
     Effect.gen(function*() {
       const { control } = yield* Emulator.Emulator

@@ -54,13 +54,17 @@ export const makeWithEvents = <R>(
       trustedHosts: Option.isSome(config) ? config.value.trustedInstanceHosts ?? [] : []
     }
 
+    /** Where a token may go: checked on every grant, and on every token read back from a shared store. */
+    const trustedInstance = (instanceUrl: string) =>
+      checkInstanceUrl(instanceUrl, trust).pipe(
+        Effect.mapError((detail) =>
+          new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
+        )
+      )
+
     const toToken = (grant: TokenProvider.Grant) =>
       Effect.gen(function*() {
-        const instanceUrl = yield* checkInstanceUrl(grant.instanceUrl, trust).pipe(
-          Effect.mapError((detail) =>
-            new MalformedResponseError({ method: name, request: "token acquisition", detail: `instance URL: ${detail}` })
-          )
-        )
+        const instanceUrl = yield* trustedInstance(grant.instanceUrl)
         // it is sent as `Authorization: Bearer <token>`: a CR, LF or space there is not a token
         if (!/^[\x21-\x7e]+$/.test(Redacted.value(grant.accessToken))) {
           return yield* new MalformedResponseError({
@@ -116,6 +120,7 @@ export const makeWithEvents = <R>(
         slot.acquire({
           previous,
           usable,
+          check: (token) => Effect.as(trustedInstance(token.instanceUrl), token),
           cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
           revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
           run: (stored) => {

@@ -60,7 +60,7 @@ export const make = (redis: Redis, k: Keys, commandTimeout: Duration.Duration): 
   const run = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
     Effect.tryPromise({
       try: f,
-      catch: (error) => new StoreUnavailable({ operation, detail: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new StoreUnavailable({ operation, detail: (error instanceof Error ? error.message : String(error)).slice(0, 200) })
     }).pipe(
       Effect.timeoutFail({
         duration: commandTimeout,

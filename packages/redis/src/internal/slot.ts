@@ -45,6 +45,22 @@ export interface Settings {
   readonly unknownExpiryTtl: Duration.Duration
 }
 
+const isTime = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
+const isText = (u: unknown): u is string => typeof u === "string"
+
+/** The shape a holder writes, checked before use: a store is shared, its content is input. */
+const wellFormed = (d: unknown): d is Data => {
+  if (typeof d !== "object" || d === null) return false
+  const { f, r, t } = d as Record<string, unknown>
+  const token = t as Record<string, unknown> | undefined
+  const failure = f as Record<string, unknown> | undefined
+  return (t === undefined || (typeof t === "object" && t !== null && isText(token!["v"]) && isText(token!["u"]) &&
+    isTime(token!["i"]) && (token!["e"] === null || isTime(token!["e"])))) &&
+    (r === undefined || isText(r)) &&
+    (f === undefined || (typeof f === "object" && f !== null && isText(failure!["m"]) && isText(failure!["c"]) &&
+      isText(failure!["d"]) && isTime(failure!["until"]) && (failure!["s"] === undefined || isTime(failure!["s"]))))
+}
+
 const decode = (version: number, data: string | undefined, sealer: Sealer, keyName: string): Entry => {
   const empty: Entry = { version, token: undefined, refreshToken: undefined, failure: undefined }
   if (data === undefined) return empty
@@ -56,6 +72,7 @@ const decode = (version: number, data: string | undefined, sealer: Sealer, keyNa
   } catch {
     return empty
   }
+  if (!wellFormed(parsed)) return empty // not what a holder writes: overwritten by the next one
   const t = parsed.t
   return {
     version,
@@ -168,7 +185,7 @@ export const make = (options: {
         const entry = yield* Effect.mapError(read, unavailable)
         const now = yield* Clock.currentTimeMillis
         const cached = fresh(entry, acquisition, now)
-        if (cached !== undefined) return cached
+        if (cached !== undefined) return yield* acquisition.check(cached)
         if (entry.failure !== undefined && now < entry.failure.until) return yield* Effect.fail(entry.failure.error)
 
         let version = entry.version
@@ -232,7 +249,7 @@ export const make = (options: {
           const entry = yield* read
           const now = yield* Clock.currentTimeMillis
           const cached = fresh(entry, acquisition, now)
-          if (cached !== undefined) return cached
+          if (cached !== undefined) return yield* acquisition.check(cached)
           if (entry.failure !== undefined && now < entry.failure.until) return yield* Effect.fail(entry.failure.error)
           if (yield* ops.tryLock(holder, settings.lease)) return yield* hold(acquisition, holder)
           // another process holds it: wait for its result (a message, or the next poll)
