@@ -62,6 +62,8 @@ const record = (event: SalesforceEvent.SalesforceEvent): Effect.Effect<void> => 
       return Effect.zipRight(Effect.logError(line), Metric.increment(Metric.tagged(tokenEvents, "kind", "failed")))
     case "RefreshTokenRotated":
       return Effect.logInfo(line)
+    case "TokenStoreUnavailable": // a shared token store (Redis) could not be reached
+      return Effect.zipRight(Effect.logWarning(line), Metric.increment(Metric.tagged(tokenEvents, "kind", "store unavailable")))
     case "EventsDropped": // this subscriber fell behind the bus's capacity
       return Effect.logWarning(line)
   }

@@ -91,6 +91,18 @@ export interface Fields {
     readonly refreshToken: Redacted.Redacted<string>
   }
   /**
+   * A shared `TokenStore` could not be reached for an acquisition. With `policy: "local"` this
+   * process acquires alone (no coordination with the rest of the fleet); with `"fail"` the
+   * acquisition failed with a `TokenStoreError`. `detail` names the store operation's failure,
+   * never a secret.
+   */
+  TokenStoreUnavailable: {
+    readonly authMethod: string
+    readonly policy: "fail" | "local"
+    readonly operation: string
+    readonly detail: string
+  }
+  /**
    * A subscriber fell more than the bus's capacity behind and lost `count` of the oldest events
    * since the last report (`total` since the bus started). Reported at most once a second.
    */
@@ -151,6 +163,7 @@ export const SalesforceEvent: {
   TokenRefreshed: constructor("TokenRefreshed"),
   TokenFailed: constructor("TokenFailed"),
   RefreshTokenRotated: constructor("RefreshTokenRotated"),
+  TokenStoreUnavailable: constructor("TokenStoreUnavailable"),
   EventsDropped: constructor("EventsDropped"),
   $is: base.$is,
   $match: base.$match
@@ -183,6 +196,10 @@ const describe = (event: SalesforceEvent): string => {
       return `token ${event.trigger === "initial" ? "acquisition" : `refresh (${event.trigger})`} by ${event.authMethod} failed: ${event.message}`
     case "RefreshTokenRotated":
       return `refresh token rotated by ${event.authMethod}`
+    case "TokenStoreUnavailable":
+      return `token store unreachable for ${event.authMethod} (${event.operation}: ${event.detail}); ${
+        event.policy === "local" ? "acquiring in this process alone" : "acquisition failed"
+      }`
     case "EventsDropped":
       return `${event.count} event(s) dropped for a subscriber that fell behind (${event.total} in all)`
   }

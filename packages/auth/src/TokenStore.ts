@@ -81,6 +81,12 @@ export declare namespace TokenStore {
     readonly cooldownMillis: (error: AuthError) => number
     /** Does this failure mean the stored refresh token is dead (clear it)? */
     readonly revokesRefreshToken: (error: AuthError) => boolean
+    /**
+     * Reports that a shared store could not be reached (`operation` failed with `detail`, never
+     * a secret) and what the provider's policy does about it: a `TokenStoreUnavailable` event,
+     * and a warning in the log when this process acquires alone.
+     */
+    readonly storeUnavailable: (operation: string, detail: string, policy: WhenUnavailable) => Effect.Effect<void>
   }
 
   /**

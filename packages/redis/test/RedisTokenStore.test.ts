@@ -6,16 +6,19 @@
 import * as ClientCredentials from "@effect-salesforce/auth/ClientCredentials"
 import * as RefreshToken from "@effect-salesforce/auth/RefreshToken"
 import * as SalesforceConfig from "@effect-salesforce/auth/SalesforceConfig"
+import { SalesforceEvent } from "@effect-salesforce/auth/SalesforceEvent"
 import * as SalesforceEvents from "@effect-salesforce/auth/SalesforceEvents"
 import * as TokenProvider from "@effect-salesforce/auth/TokenProvider"
 import { TokenStore } from "@effect-salesforce/auth/TokenStore"
 import { Emulator } from "@effect-salesforce/emulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
@@ -206,11 +209,17 @@ describe("RedisTokenStore (real redis-server, emulator over HTTP)", () => {
   it.scopedLive("Redis unreachable: client credentials acquire in-process; a refresh token fails closed", () =>
     Effect.gen(function*() {
       const gone = { url: "redis://127.0.0.1:1", commandTimeout: Duration.millis(300) }
+      const bus = yield* SalesforceEvents.SalesforceEvents
+      const seen = yield* bus.subscribe
       const cc = yield* processWith(gone, ClientCredentials.make({ clientId: app.clientId, clientSecret: Redacted.make(app.clientSecret) }))
       assert.isDefined(yield* cc.get)
       const rt = yield* processWith(gone, RefreshToken.make({ clientId: app.clientId, refreshToken: Redacted.make(app.refreshToken) }))
       const error = yield* Effect.flip(rt.get)
       assert.strictEqual(error._tag, "TokenStoreError")
       assert.strictEqual(yield* grants("refresh_token"), 0)
+      // each is announced, with the policy that applied
+      const unavailable = (yield* Queue.takeAll(seen)).pipe(Chunk.toArray).filter(SalesforceEvent.$is("TokenStoreUnavailable"))
+      assert.deepStrictEqual(unavailable.map((e) => [e.authMethod, e.policy]), [["ClientCredentials", "local"], ["RefreshToken", "fail"]])
+      assert.notInclude(unavailable.map(String).join("\n"), app.refreshToken)
     }).pipe(Effect.provide(env())))
 })

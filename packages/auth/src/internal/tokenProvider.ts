@@ -123,6 +123,15 @@ export const makeWithEvents = <R>(
           check: (token) => Effect.as(trustedInstance(token.instanceUrl), token),
           cooldownMillis: (error) => (isDefinite(error) ? cooldownMillis : 0),
           revokesRefreshToken: (error) => options.refreshToken !== undefined && isDefinite(error),
+          storeUnavailable: (operation, detail, policy) =>
+            Effect.zipRight(
+              policy === "local"
+                ? Effect.logWarning(
+                  `${name}: the token store is unreachable (${operation}: ${detail}); acquiring in this process alone`
+                )
+                : Effect.void,
+              publish(SalesforceEvent.TokenStoreUnavailable({ authMethod: name, policy, operation, detail }))
+            ),
           run: (stored) => {
             const tracked = tracking(stored)
             return RetryPolicy.retry(

@@ -154,16 +154,15 @@ export const make = (options: {
 
     /** This process alone, when the store is down and the provider allows it. */
     const local = (acquisition: TokenStore.Acquisition, error: StoreUnavailable) =>
-      options.slot.whenUnavailable === "local"
-        ? Effect.logWarning(
-          `${method}: the token store is unreachable (${error.operation}: ${error.detail}); acquiring in this process alone`
-        ).pipe(
-          Effect.zipRight(Ref.get(localRefreshToken)),
-          Effect.flatMap((refreshToken) =>
-            acquisition.run({ refreshToken, rotate: (next) => Ref.set(localRefreshToken, next) })
+      Effect.zipRight(
+        acquisition.storeUnavailable(error.operation, error.detail, options.slot.whenUnavailable),
+        options.slot.whenUnavailable === "local"
+          ? Effect.flatMap(
+            Ref.get(localRefreshToken),
+            (refreshToken) => acquisition.run({ refreshToken, rotate: (next) => Ref.set(localRefreshToken, next) })
           )
-        )
-        : Effect.fail(unavailable(error))
+          : Effect.fail(unavailable(error))
+      )
 
     const fresh = (entry: Entry, acquisition: TokenStore.Acquisition, now: number) =>
       entry.token !== undefined &&
