@@ -27,7 +27,8 @@ const freePort = (): Promise<number> =>
     })
   })
 
-const whichRedis = (): string | undefined => {
+/** The path of `redis-server`, if it is on PATH. */
+export const whichRedis = (): string | undefined => {
   const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" })
   const path = found.stdout.trim()
   return found.status === 0 && path !== "" ? path : undefined
