@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: "examples",
     include: ["test/**/*.test.ts"],
+    // a real redis-server for fleet.ts (REDIS_URL), installed if missing: the redis package's setup
+    globalSetup: ["../packages/redis/test/globalSetup.ts"],
     testTimeout: 60000
   }
 })

@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
+import { inject } from "vitest"
 import { main as authorizationCode } from "../authorization-code.js"
 import { main as clientCredentials } from "../client-credentials.js"
 import { main as consumerTest } from "../consumer-test.js"
@@ -19,6 +20,8 @@ import { main as twoOrgs } from "../two-orgs.js"
 for (const name of Object.keys(process.env)) {
   if (/^(ORG_[AB]_)?SALESFORCE_/.test(name) || name === "ORG_B_WRITE") delete process.env[name]
 }
+// fleet.ts shares its token through the redis-server the test setup started
+process.env.REDIS_URL = inject("redisUrl")
 
 const examples = {
   "soap-login": soapLogin,

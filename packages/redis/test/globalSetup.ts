@@ -72,11 +72,49 @@ export const startRedis = async (binary: string): Promise<{ url: string; port: n
   }
 }
 
+/**
+ * `redis-server`, installed from Debian's packages when it is missing and this process may
+ * (root, with apt-get): `npm install && npm test` sets up what the tests need on a fresh machine.
+ * Two projects' setups can run at once; a lock directory makes the second wait for the first.
+ */
+export const ensureRedisServer = async (): Promise<string | undefined> => {
+  const found = whichRedis()
+  if (found !== undefined || process.getuid?.() !== 0 || whichApt() === undefined) return found
+  const lock = Path.join(Os.tmpdir(), "effect-salesforce-redis-install.lock")
+  const deadline = Date.now() + 10 * 60_000
+  for (;;) {
+    try {
+      Fs.mkdirSync(lock)
+      break
+    } catch {
+      if (Date.now() > deadline) return whichRedis()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+  try {
+    if (whichRedis() === undefined) {
+      process.stderr.write("redis-server is missing: installing Debian's redis-server package (apt-get)\n")
+      const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+      spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", env })
+      spawnSync("apt-get", ["install", "-y", "-qq", "redis-server"], { stdio: "ignore", env })
+    }
+  } finally {
+    Fs.rmSync(lock, { recursive: true, force: true })
+  }
+  return whichRedis()
+}
+
+const whichApt = (): string | undefined => {
+  const found = spawnSync("sh", ["-c", "command -v apt-get"], { encoding: "utf8" })
+  return found.status === 0 && found.stdout.trim() !== "" ? found.stdout.trim() : undefined
+}
+
 export default async function setup(project: TestProject) {
-  const binary = whichRedis()
+  const binary = await ensureRedisServer()
   if (binary === undefined) {
     throw new Error(
-      "The @effect-salesforce/redis tests need a real Redis: `redis-server` is not on PATH. " +
+      "The @effect-salesforce/redis tests and examples/fleet.ts need a real Redis: `redis-server` is not on PATH " +
+        "(and could not be installed with apt-get). " +
         "Install it with `apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis`; .ci/run installs it."
     )
   }
